@@ -1,0 +1,29 @@
+# Two commands: `make run` and `make test`. `make setup` is their shared first step.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: setup run run-scaled test lint e2e bench
+
+# Reinstall only when the dependency files change; migrate is a no-op when up to date.
+setup: $(STAMP)
+	@$(MANAGE) migrate --noinput -v0
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
+	@touch $@
+
+run: export DJANGO_DEBUG ?= 1
+run: setup
+	@$(MANAGE) collectstatic --noinput -v0
+	@bin/run.sh
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .

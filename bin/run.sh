@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Starts the web server (HTTP + websockets) and the background task worker together,
+# in the foreground; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT="${PORT:-8000}"
+HOST="${HOST:-127.0.0.1}"
+
+if [ -n "${REDIS_URL:-}" ]; then
+  worker=("$PY" manage.py rqworker default --with-scheduler)
+else
+  worker=("$PY" manage.py db_worker --queue-name default)
+fi
+
+"${worker[@]}" &
+worker_pid=$!
+.venv/bin/daphne -b "$HOST" -p "$PORT" avatar_site.asgi:application &
+web_pid=$!
+trap 'kill $web_pid $worker_pid 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
+echo "Digital You on http://$HOST:$PORT  (worker pid $worker_pid, web pid $web_pid; Ctrl-C stops both)"
+wait -n $web_pid $worker_pid
