@@ -173,3 +173,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# Product limits (all overridable from the environment).
+MAX_UPLOAD_MB = int(os.environ.get("DIGITAL_YOU_MAX_UPLOAD_MB", "200"))
+MAX_USER_STORAGE_MB = int(os.environ.get("DIGITAL_YOU_MAX_USER_STORAGE_MB", "1000"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+CHAT_MAX_MESSAGE_CHARS = int(os.environ.get("DIGITAL_YOU_CHAT_MAX_CHARS", "2000"))
+CHAT_RATE_LIMIT = int(os.environ.get("DIGITAL_YOU_CHAT_RATE_LIMIT", "20"))  # messages per minute
+CHAT_IDLE_TIMEOUT_S = int(os.environ.get("DIGITAL_YOU_CHAT_IDLE_TIMEOUT", "900"))
+MODEL_CACHE_SIZE = int(os.environ.get("DIGITAL_YOU_MODEL_CACHE_SIZE", "4"))
+# Where the general base model lives (trained by `manage.py train_base_model`).
+BASE_MODEL_DIR = Path(os.environ.get("DIGITAL_YOU_BASE_MODEL", VAR_DIR / "base_model"))
+# A running training run whose heartbeat is older than this is considered dead.
+TRAINING_STALE_AFTER_S = int(os.environ.get("DIGITAL_YOU_TRAINING_STALE_AFTER", "120"))
