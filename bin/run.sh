@@ -10,7 +10,8 @@ HOST="${HOST:-127.0.0.1}"
 if [ -n "${REDIS_URL:-}" ]; then
   worker=("$PY" manage.py rqworker default --with-scheduler)
 else
-  worker=("$PY" manage.py db_worker --queue-name default)
+  # No autoreload: a reload would kill a training run mid-way.
+  worker=("$PY" manage.py db_worker --queue-name default --no-reload)
 fi
 
 "${worker[@]}" &
