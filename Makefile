@@ -22,6 +22,11 @@ run: setup
 	@$(MANAGE) collectstatic --noinput -v0
 	@bin/run.sh
 
+# WEB Daphne processes + WORKERS RQ workers on PostgreSQL and Redis (defaults: 2 + 2, ports
+# 8001..); DATABASE_URL / REDIS_URL default to the servers on 127.0.0.1. See README "Scaling out".
+run-scaled: $(STAMP)
+	@bin/run-scaled.sh
+
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -4,6 +4,7 @@ Embedded defaults (SQLite and files under var/) so a laptop needs no server;
 PostgreSQL and Redis take over when DATABASE_URL / REDIS_URL are set.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after SecurityMiddleware so error pages and static files get the policy too.
+    "personas.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,7 +96,15 @@ TEMPLATES = [
 # timeout let the web process and the task worker write at the same time.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Daphne runs sync code in thread pools, where persistent connections would pile up
+    # (Django advises against them under ASGI); a short-lived connection per request is safe.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+            conn_health_checks=True,
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -121,9 +132,18 @@ if REDIS_URL:
     INSTALLED_APPS += ["django_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # Shared by all web processes, so login throttling counts failures across them.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "digitalyou",
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -131,6 +151,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed logins are throttled per username + client address (personas/security.py).
+AUTHENTICATION_BACKENDS = ["personas.security.ThrottledModelBackend"]
+LOGIN_THROTTLE_FAILURES = int(os.environ.get("DIGITAL_YOU_LOGIN_MAX_FAILURES", "5"))
+LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("DIGITAL_YOU_LOGIN_WINDOW", "900"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -148,8 +172,16 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Uploads and artifacts are private: no MEDIA_URL is routed, files are only
 # streamed through views that check ownership.
 MEDIA_URL = "/media-not-served/"
+# Uploads, checkpoints and model artifacts go through the default storage: MEDIA_ROOT on a
+# shared file system, or any Django storage class (e.g. an object store) named here with its
+# options as JSON. Processes keep local copies of remote files in MODEL_CACHE_DIR.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": os.environ.get(
+            "DIGITAL_YOU_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": json.loads(os.environ.get("DIGITAL_YOU_STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -165,6 +197,24 @@ SECURE_HSTS_SECONDS = 31536000 if SECURE_COOKIES else 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_COOKIES
+# Behind a TLS-terminating proxy (see README "Scaling out") requests arrive as plain HTTP;
+# trust its X-Forwarded-Proto so HSTS and secure redirects see them as HTTPS.
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sent on every response by personas.middleware; no inline script anywhere (JS lives in static/js/).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self' ws: wss:",
+        "img-src 'self' data:",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'self'",
+    ]
+)
 
 LOGGING = {
     "version": 1,
@@ -183,7 +233,13 @@ CHAT_MAX_MESSAGE_CHARS = int(os.environ.get("DIGITAL_YOU_CHAT_MAX_CHARS", "2000"
 CHAT_RATE_LIMIT = int(os.environ.get("DIGITAL_YOU_CHAT_RATE_LIMIT", "20"))  # messages per minute
 CHAT_IDLE_TIMEOUT_S = int(os.environ.get("DIGITAL_YOU_CHAT_IDLE_TIMEOUT", "900"))
 MODEL_CACHE_SIZE = int(os.environ.get("DIGITAL_YOU_MODEL_CACHE_SIZE", "4"))
+MODEL_CACHE_DIR = Path(os.environ.get("DIGITAL_YOU_MODEL_CACHE_DIR", VAR_DIR / "storage-cache"))
 # Where the general base model lives (trained by `manage.py train_base_model`).
 BASE_MODEL_DIR = Path(os.environ.get("DIGITAL_YOU_BASE_MODEL", VAR_DIR / "base_model"))
 # A running training run whose heartbeat is older than this is considered dead.
 TRAINING_STALE_AFTER_S = int(os.environ.get("DIGITAL_YOU_TRAINING_STALE_AFTER", "120"))
+# Held-out pairs scored after each training run (bounds the time evaluation takes).
+EVALUATION_MAX_PAIRS = int(os.environ.get("DIGITAL_YOU_EVALUATION_MAX_PAIRS", "200"))
+# Overrides (JSON) merged into every training run started from the web: a knob for the browser
+# test and demos on slow machines, e.g. '{"epochs": 1, "embedding_dim": 16, "hidden_size": 32}'.
+TRAIN_OVERRIDES = json.loads(os.environ.get("DIGITAL_YOU_TRAIN_OVERRIDES") or "{}")

@@ -1,8 +1,34 @@
-"""Websocket consumers."""
+"""Websocket consumers: chat with streamed replies, and live training progress.
 
+Chat state lives in the database (any web process can continue any chat); decoding runs on
+worker threads so one slow reply never blocks the event loop or other chats."""
+
+import asyncio
 import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.db import connections
+from django.http import Http404
+from django.utils import timezone
+
+from personas.models import ChatMessage, Conversation, TrainingRun
+from personas.services import access, events
+from personas.services.chat import NoModel, decode_options, reply_stream
+from personas.services.training import cancel_training, mark_stale_runs, progress_frame
+
+logger = logging.getLogger(__name__)
+
+# Decoding threads shared by every chat socket of this process.
+DECODE_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="chat-decode")
+TRAINING_POLL_S = 0.5
+STALE_CHECK_EVERY_S = 10.0
+# Frames are refused before JSON parsing when far larger than any valid message.
+FRAME_OVERHEAD_CHARS = 2000
 
 
 class PingConsumer(AsyncJsonWebsocketConsumer):
@@ -26,3 +52,286 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
             return json.loads(text_data)
         except ValueError:
             return None
+
+
+def too_long() -> str:
+    return f"Messages are limited to {settings.CHAT_MAX_MESSAGE_CHARS} characters."
+
+
+class ChatRefused(Exception):
+    """A chat message that is refused with an error frame; the socket stays open."""
+
+
+class BaseChatConsumer(AsyncJsonWebsocketConsumer):
+    """client -> {"type": "message", "text", "conversation", "addressee", "strategy", ...}
+    server -> {"type": "conversation", "id"}, optional {"type": "notice", "text"},
+    {"type": "token", "text"} per decoded increment, {"type": "end", "message_id", "text"};
+    problems -> {"type": "error", "error"}."""
+
+    def resolve_access(self) -> access.ChatAccess:
+        raise NotImplementedError
+
+    async def connect(self):
+        try:
+            self.access = await database_sync_to_async(self.resolve_access)()
+        except Http404:
+            await self.close(code=4404)
+            return
+        self.reply_task: asyncio.Task | None = None
+        self.last_activity = asyncio.get_running_loop().time()
+        await self.accept()
+        self.idle_task = asyncio.create_task(self.close_when_idle())
+
+    async def disconnect(self, code):
+        idle_task = getattr(self, "idle_task", None)
+        if idle_task is not None:
+            idle_task.cancel()
+        # A reply in progress finishes in its thread and is saved whole.
+
+    async def close_when_idle(self):
+        timeout = settings.CHAT_IDLE_TIMEOUT_S
+        loop = asyncio.get_running_loop()
+        while True:
+            remaining = self.last_activity + timeout - loop.time()
+            busy = self.reply_task is not None and not self.reply_task.done()
+            if remaining <= 0 and not busy:
+                await self.send_error(f"Closed after {timeout} seconds without messages.")
+                await self.close(code=4408)
+                return
+            await asyncio.sleep(max(remaining, 0.2))
+
+    async def send_error(self, error: str):
+        await self.send_json({"type": "error", "error": error})
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        self.last_activity = asyncio.get_running_loop().time()
+        if text_data is None:
+            await self.send_error("Send JSON text frames.")
+            return
+        if len(text_data) > settings.CHAT_MAX_MESSAGE_CHARS + FRAME_OVERHEAD_CHARS:
+            await self.send_error(too_long())
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("Malformed message: not JSON.")
+            return
+        try:
+            await self.handle(content)
+        except ChatRefused as exc:
+            await self.send_error(str(exc))
+
+    async def handle(self, content):
+        if not isinstance(content, dict) or content.get("type") != "message":
+            raise ChatRefused('Unknown message; send {"type": "message", "text": "..."}.')
+        if self.reply_task is not None and not self.reply_task.done():
+            raise ChatRefused("Wait for the current reply to finish.")
+        text = content.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ChatRefused("The message is empty.")
+        if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
+            raise ChatRefused(too_long())
+        strategy = content.get("strategy") or "greedy"
+        try:
+            options = decode_options(strategy if isinstance(strategy, str) else "", content)
+        except ValueError as exc:
+            raise ChatRefused(str(exc)) from None
+        conversation_id = await database_sync_to_async(self.prepare_conversation)(content)
+        await self.send_json({"type": "conversation", "id": conversation_id})
+        self.reply_task = asyncio.create_task(
+            self.stream_reply(conversation_id, text.strip(), strategy, options)
+        )
+
+    def prepare_conversation(self, content: dict) -> int:
+        """Recheck access (a share may be revoked), the rate limit, then find or start the
+        conversation. Runs in a thread: database work."""
+        try:
+            self.access = self.resolve_access()
+        except Http404:
+            raise ChatRefused("You no longer have access to this persona.") from None
+        self.check_rate_limit()
+        addressee = content.get("addressee")
+        if addressee is not None and not isinstance(addressee, str):
+            raise ChatRefused("addressee must be a name.")
+        addressee = (addressee or "").strip()[:100]
+        wanted = content.get("conversation")
+        if wanted in (None, ""):
+            return self.access.new_conversation(addressee=addressee).pk
+        if not isinstance(wanted, int | str) or not str(wanted).isdigit():
+            raise ChatRefused("conversation must be an id.")
+        conversation = self.access.conversations().filter(pk=int(wanted)).first()
+        if conversation is None:
+            raise ChatRefused("No such conversation.")
+        if "addressee" in content and conversation.addressee != addressee:
+            conversation.addressee = addressee
+            conversation.save(update_fields=["addressee", "updated_at"])
+        return conversation.pk
+
+    def check_rate_limit(self) -> None:
+        """Counted from saved messages, so the limit holds across sockets and processes."""
+        since = timezone.now() - timedelta(minutes=1)
+        recent = ChatMessage.objects.filter(role=ChatMessage.Role.USER, created_at__gte=since)
+        if self.access.user_id is not None:
+            recent = recent.filter(conversation__user_id=self.access.user_id)
+        else:
+            recent = recent.filter(conversation__visitor_key=self.access.visitor_key)
+        if recent.count() >= settings.CHAT_RATE_LIMIT:
+            raise ChatRefused(
+                f"Slow down: at most {settings.CHAT_RATE_LIMIT} messages a minute. Try again soon."
+            )
+
+    async def stream_reply(self, conversation_id: int, text: str, strategy: str, options: dict):
+        loop = asyncio.get_running_loop()
+        frames: asyncio.Queue = asyncio.Queue()
+
+        def put(frame: dict | None) -> None:
+            loop.call_soon_threadsafe(frames.put_nowait, frame)
+
+        def produce() -> None:
+            try:
+                conversation = Conversation.objects.select_related("persona").get(
+                    pk=conversation_id
+                )
+                stream = reply_stream(conversation, text, strategy, **options)
+                if stream.notice:
+                    put({"type": "notice", "text": stream.notice})
+                for increment in stream:
+                    put({"type": "token", "text": increment})
+                put({"type": "end", "message_id": stream.message.pk, "text": stream.text})
+            except (NoModel, ValueError) as exc:
+                put({"type": "error", "error": str(exc)})
+            except Exception:
+                logger.exception("Reply in conversation %s failed", conversation_id)
+                put({"type": "error", "error": "The reply failed. Please try again."})
+            finally:
+                connections.close_all()  # this thread's connections only
+                put(None)
+
+        worker = loop.run_in_executor(DECODE_POOL, produce)
+        while (frame := await frames.get()) is not None:
+            try:
+                await self.send_json(frame)
+            except Exception:  # the client left; the reply is still saved whole
+                logger.debug("Chat socket closed while streaming", exc_info=True)
+        await worker
+        self.last_activity = loop.time()
+
+
+class PersonaChatConsumer(BaseChatConsumer):
+    """/ws/personas/<slug>/chat/: the owner or a user the persona is shared with."""
+
+    def resolve_access(self) -> access.ChatAccess:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        return access.chat_access_for_user(self.scope["user"], slug)
+
+
+class ShareChatConsumer(BaseChatConsumer):
+    """/ws/share/<token>/chat/: anyone holding an active share link, signed in or not."""
+
+    async def connect(self):
+        # Fixed for the socket's life: the identity its conversations are filed under.
+        session = self.scope.get("session")
+        self.visitor = access.visitor_key(
+            self.scope.get("user"), session.session_key if session is not None else None
+        )
+        await super().connect()
+
+    def resolve_access(self) -> access.ChatAccess:
+        return access.chat_access_for_share(
+            self.scope["url_route"]["kwargs"]["token"], self.scope.get("user"), self.visitor
+        )
+
+
+class TrainingConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/personas/<slug>/training/ (owner only): pushes {"type": "progress", ...} frames of
+    the persona's latest run. The worker is another process, so the database row is polled;
+    channel-layer pushes (runs' and the persona's groups) arrive in between.
+    client -> {"type": "cancel"} cancels the active run."""
+
+    async def connect(self):
+        try:
+            self.persona = await database_sync_to_async(access.persona_for_owner)(
+                self.scope["user"], self.scope["url_route"]["kwargs"]["slug"]
+            )
+        except Http404:
+            await self.close(code=4404)
+            return
+        self.last_frame = None
+        self.run_group = None
+        await self.accept()
+        await self.join(events.persona_group(self.persona.pk))
+        self.poll_task = asyncio.create_task(self.poll())
+
+    async def join(self, group: str):
+        if self.channel_layer is not None:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, group: str):
+        if self.channel_layer is not None:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def disconnect(self, code):
+        poll_task = getattr(self, "poll_task", None)
+        if poll_task is not None:
+            poll_task.cancel()
+        if getattr(self, "persona", None) is not None:
+            await self.leave(events.persona_group(self.persona.pk))
+        if getattr(self, "run_group", None):
+            await self.leave(self.run_group)
+
+    def latest_frame(self, check_stale: bool) -> dict:
+        if check_stale:
+            mark_stale_runs()
+        run = TrainingRun.objects.filter(persona_id=self.persona.pk).first()
+        if run is None:
+            return {"type": "progress", "run": None, "status": "none", "history": []}
+        return progress_frame(run)
+
+    async def poll(self):
+        loop = asyncio.get_running_loop()
+        last_stale_check = 0.0
+        while True:
+            check_stale = loop.time() - last_stale_check >= STALE_CHECK_EVERY_S
+            if check_stale:
+                last_stale_check = loop.time()
+            frame = await database_sync_to_async(self.latest_frame)(check_stale)
+            group = events.training_group(frame["run"]) if frame["run"] else None
+            if group != self.run_group:
+                if self.run_group:
+                    await self.leave(self.run_group)
+                if group:
+                    await self.join(group)
+                self.run_group = group
+            await self.send_progress(frame)
+            await asyncio.sleep(TRAINING_POLL_S)
+
+    async def send_progress(self, frame: dict):
+        if frame != self.last_frame:
+            self.last_frame = frame
+            await self.send_json(frame)
+
+    async def push(self, event):
+        """A channel-layer event of the run's or persona's group."""
+        frame = event.get("frame") or {}
+        if frame.get("type") == "progress":
+            await self.send_progress(frame)
+        else:
+            await self.send_json(frame)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if isinstance(content, dict) and content.get("type") == "cancel":
+            await database_sync_to_async(self.cancel)()
+        else:
+            error = 'Unknown message; send {"type": "cancel"}.'
+            await self.send_json({"type": "error", "error": error})
+
+    def cancel(self) -> None:
+        run = TrainingRun.objects.filter(
+            persona_id=self.persona.pk, status__in=TrainingRun.ACTIVE
+        ).first()
+        if run is not None:
+            cancel_training(run)

@@ -3,6 +3,7 @@ conversations and sharing. Files live in Django's storage under random names."""
 
 import secrets
 import uuid
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
@@ -11,8 +12,12 @@ from django.utils import timezone
 
 
 def upload_path(instance: "DataFile", filename: str) -> str:
-    # Random names: the original name is kept in the row, never on disk.
-    return f"uploads/{instance.persona.owner_id}/{uuid.uuid4().hex}"
+    # Random names: the original name is kept in the row, never on disk. Only a short
+    # alphanumeric suffix survives, because parsers use it as a hint (".zip", ".json").
+    suffix = PurePosixPath(filename).suffix.lower()
+    if not (suffix[1:].isascii() and suffix[1:].isalnum() and len(suffix) <= 6):
+        suffix = ""
+    return f"uploads/{instance.persona.owner_id}/{uuid.uuid4().hex}{suffix}"
 
 
 class Persona(models.Model):

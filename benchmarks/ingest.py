@@ -1,0 +1,119 @@
+"""Ingestion speed: parse + clean + pairs over a generated WhatsApp export.
+
+Prints JSON: messages per second (wall and CPU time) for parsing alone and for the whole
+pipeline (parse + clean + turns + pairs), and peak traced memory at two file sizes to show that
+memory stays flat as the file grows.  Usage: python benchmarks/ingest.py [--messages N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ingestion import iter_messages, iter_pairs  # noqa: E402
+
+WORDS = (
+    "hey yes no maybe tomorrow lunch call me later ok sure lol haha what when where why how good"
+    " night morning coffee work home see you soon 😂 ❤️ 👍 love that idea can't wait did you eat"
+    " the train is late again traffic meeting weekend movie dinner plans sounds great"
+).split()
+NAMES = ("Anand", "Maya")
+
+
+def generate(path: Path, count: int, seed: int = 0) -> None:
+    """An Android US-style export: bursts of chat separated by quiet hours, some media/links."""
+    rnd = random.Random(seed)
+    moment = datetime(2019, 1, 1, 8, 0)
+    with open(path, "w", encoding="utf-8") as out:
+        written = 0
+        while written < count:
+            moment += timedelta(minutes=rnd.choice((10, 45, 90, 240, 600)))
+            speaker = rnd.randrange(2)
+            for _ in range(min(rnd.randint(4, 40), count - written)):
+                moment += timedelta(seconds=rnd.randint(3, 50))
+                if rnd.random() < 0.45:
+                    speaker = 1 - speaker
+                roll = rnd.random()
+                if roll < 0.03:
+                    text = "<Media omitted>"
+                elif roll < 0.05:
+                    text = f"look https://example.com/{rnd.randrange(10**6)}"
+                else:
+                    text = " ".join(rnd.choices(WORDS, k=rnd.randint(1, 12)))
+                hour = moment.hour % 12 or 12
+                half = "AM" if moment.hour < 12 else "PM"
+                stamp = (
+                    f"{moment.month}/{moment.day}/{moment.year % 100}, {hour}:{moment.minute:02d}"
+                )
+                out.write(f"{stamp} {half} - {NAMES[speaker]}: {text}\n")
+                if roll > 0.99:
+                    out.write("and a second line\n")
+                written += 1
+
+
+def timed(run) -> tuple[int, float, float]:
+    """Best of two runs: wall seconds and CPU seconds (the machine is shared)."""
+    best = None
+    for _ in range(2):
+        wall, cpu = time.perf_counter(), time.process_time()
+        count = run()
+        result = (count, time.perf_counter() - wall, time.process_time() - cpu)
+        best = result if best is None or result[1] < best[1] else best
+    return best
+
+
+def measure(path: Path) -> dict:
+    messages, parse_s, parse_cpu = timed(lambda: sum(1 for _ in iter_messages(path)))
+    pairs, total_s, total_cpu = timed(lambda: sum(1 for _ in iter_pairs(path, me=["Anand"])))
+    # Memory in a separate run: tracemalloc slows Python down several times.
+    tracemalloc.start()
+    sum(1 for _ in iter_pairs(path, me=["Anand"]))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "messages": messages,
+        "pairs": pairs,
+        "mb": round(path.stat().st_size / 1e6, 1),
+        "parse_s": round(parse_s, 3),
+        "parse_messages_per_s": round(messages / parse_s),
+        "parse_messages_per_cpu_s": round(messages / parse_cpu),
+        "pipeline_s": round(total_s, 3),
+        "pipeline_messages_per_s": round(messages / total_s),
+        "pipeline_messages_per_cpu_s": round(messages / total_cpu),
+        "peak_traced_mib": round(peak / 2**20, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=500_000)
+    parser.add_argument("--small", type=int, default=100_000, help="second size, to compare memory")
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for count in (args.small, args.messages):
+            path = Path(tmp) / f"WhatsApp Chat with Maya {count}.txt"
+            generate(path, count)
+            results[str(count)] = measure(path)
+    big, small = results[str(args.messages)], results[str(args.small)]
+    results["target_messages_per_s"] = 300_000
+    results["meets_target"] = big["pipeline_messages_per_s"] >= 300_000
+    results["memory_ratio_big_vs_small"] = round(
+        big["peak_traced_mib"] / max(small["peak_traced_mib"], 1e-6), 2
+    )
+    results["load_average"] = os.getloadavg()[0]
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Training throughput (target tokens/s) of the compiled train step, printed as JSON.
+
+Reference shape: embedding 128, 1 layer, hidden 256, vocab 8000, 20 tokens, batch 64, additive
+attention; measured with the full softmax and with each speed option, then for the presets'
+default shapes. The machine is shared: the load average before and after is reported.
+
+Usage: .venv/bin/python benchmarks/train_speed.py [--steps N] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from modeling.config import PRESETS, make_config  # noqa: E402
+from modeling.data import Example  # noqa: E402
+from modeling.model import Seq2Seq  # noqa: E402
+from modeling.train import build_train_step, make_optimizer, make_sampler  # noqa: E402
+
+REFERENCE = dict(embedding_dim=128, num_layers=1, hidden_size=256, vocab_size=8000,
+                 attention="bahdanau", batch_size=64, max_source_len=20, max_target_len=20)
+VARIANTS = {
+    "reference_full_softmax": dict(sampled_softmax=0),
+    "reference_sampled_512": dict(sampled_softmax=512),
+    "reference_sampled_512_xla": dict(sampled_softmax=512, jit_compile=True),
+    "reference_sampled_512_bf16": dict(sampled_softmax=512, bfloat16=True),
+    "reference_full_softmax_xla_bf16": dict(sampled_softmax=0, jit_compile=True, bfloat16=True),
+}
+
+
+def measure(config, length: int, steps: int) -> dict:
+    model_cfg = config.model
+    vocab = model_cfg.vocab_size
+    model = Seq2Seq(model_cfg, vocab, "bfloat16" if config.bfloat16 else "float32")
+    optimizer = make_optimizer(config, 1000)
+    optimizer.build(model.trainable_weights)
+    rng = np.random.default_rng(0)
+    # Zipf-like token ids, as real text has, for the sampled-softmax proposal.
+    tokens = np.minimum(rng.zipf(1.2, (4, config.batch_size, length)) + 9, vocab - 1)
+    examples = [Example((), tuple(row), 0, 1) for row in tokens.reshape(-1, length)]
+    sampler = make_sampler(examples, vocab, config)
+    step = build_train_step(model, optimizer, config, sampler)
+    batch = [tf.constant(tokens[i % 4], tf.int32) for i in range(3)]
+    addressee = tf.zeros([config.batch_size], tf.int32)
+    started = time.perf_counter()
+    step(*batch, addressee, tf.constant([0, 0]))[0].numpy()
+    compile_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for i in range(steps):
+        loss, count = step(*batch, addressee, tf.constant([0, i + 1]))
+    loss.numpy()
+    seconds = (time.perf_counter() - started) / steps
+    return {
+        "tokens_per_s": round(float(count) / seconds),
+        "step_ms": round(seconds * 1000, 1),
+        "first_step_s": round(compile_s, 2),
+        "batch": config.batch_size, "length": length,
+        "sampled_softmax": config.sampled_softmax if sampler is not None else 0,
+        "xla": config.jit_compile, "bfloat16": config.bfloat16,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args()
+    results: dict = {"load_before": os.getloadavg()[0], "cpus": os.cpu_count(),
+                     "gpus": len(tf.config.list_physical_devices("GPU"))}
+    runs = {name: (make_config("quick", **{**REFERENCE, **extra}), 20)
+            for name, extra in VARIANTS.items()}
+    for preset in PRESETS:
+        config = make_config(preset)
+        runs[f"preset_{preset}"] = (replace(config), config.model.max_target_len)
+    for name, (config, length) in runs.items():
+        if args.only and name not in args.only:
+            continue
+        tf.keras.backend.clear_session()
+        results[name] = measure(config, length, args.steps)
+        print(name, results[name], file=sys.stderr, flush=True)
+    results["load_after"] = os.getloadavg()[0]
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

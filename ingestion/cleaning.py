@@ -1,0 +1,102 @@
+"""The cleaning policy: which messages train the persona and how their text is tidied."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .records import Message
+
+URL_RE = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>\"]+", re.I)
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# No lookbehind: a leading character class lets the regex engine skip ahead quickly.
+PHONE_RE = re.compile(r"[\d+(][\d ()./-]{6,}\d(?!\w)")
+DATE_LIKE_RE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+EMOJI_RE = re.compile(
+    "[\U0001f000-\U0001faff\U0001f1e6-\U0001f1ff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3]+"
+)
+# The notebook kept letters, digits and sentence punctuation only (and now the privacy masks).
+SPECIAL_RE = re.compile(r"(<(?:url|email|phone)>)|[^\w\s.,!?']|_")
+SPACE_RE = re.compile(r"[^\S\n]+")
+
+
+def _mask_phone(match: re.Match) -> str:
+    found = match.group()
+    start = match.start()
+    before = match.string[start - 1 : start]
+    digits = sum(c.isdigit() for c in found)
+    if (before.isalnum() or before == "_") or not 8 <= digits <= 15:
+        return found
+    if DATE_LIKE_RE.fullmatch(found.strip()):
+        return found
+    return "<phone>"
+
+
+def _needs_spacing(text: str) -> bool:
+    # Cheap checks first: most chat messages are already single-spaced ASCII.
+    return (
+        not text.isascii()
+        or "  " in text
+        or "\n" in text
+        or "\t" in text
+        or "\r" in text
+        or text[:1] == " "
+        or text[-1:] == " "
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CleaningPolicy:
+    """Defaults keep the person's style (emoji, casing, punctuation) and mask private data."""
+
+    drop_system: bool = True
+    drop_media: bool = True
+    drop_forwarded: bool = True  # forwarded text is someone else's words
+    mask_urls: bool = True
+    mask_emails: bool = True
+    mask_phones: bool = True
+    normalize_whitespace: bool = True
+    keep_newlines: bool = False
+    lowercase: bool = False
+    strip_emoji: bool = False
+    strip_special: bool = False
+
+    @classmethod
+    def strict(cls) -> CleaningPolicy:
+        """The original notebook's filter: lowercase, no emoji, no special characters."""
+        return cls(lowercase=True, strip_emoji=True, strip_special=True)
+
+    def keeps(self, message: Message) -> bool:
+        kind = message.kind
+        if kind == "system":
+            return not self.drop_system
+        if kind == "media":
+            return not self.drop_media
+        return not (self.drop_forwarded and message.forwarded_from)
+
+    def clean(self, text: str) -> str:
+        """Tidy one message text; an empty result means nothing is left to learn from."""
+        if self.mask_urls and ("://" in text or "www." in text):
+            text = URL_RE.sub("<url>", text)
+        if self.mask_emails and "@" in text:
+            text = EMAIL_RE.sub("<email>", text)
+        if self.mask_phones and PHONE_RE.search(text):
+            text = PHONE_RE.sub(_mask_phone, text)
+        if self.strip_emoji:
+            text = EMOJI_RE.sub(" ", text)
+        if self.strip_special:
+            text = SPECIAL_RE.sub(lambda m: m.group(1) or " ", text)
+        if self.lowercase:
+            text = text.lower()
+        if self.normalize_whitespace and _needs_spacing(text):
+            if self.keep_newlines:
+                text = "\n".join(
+                    " ".join(part.split()) for part in text.split("\n") if part.strip()
+                )
+            else:
+                text = " ".join(text.split())
+        return text
+
+    def apply(self, message: Message) -> str:
+        """The cleaned text of a message, or "" when the policy drops it."""
+        return self.clean(message.text) if self.keeps(message) else ""

@@ -1,0 +1,74 @@
+"""Choosing the parser for each document from its content, never from its name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+
+from .errors import UnsupportedFormat
+from .formats import (
+    convai2,
+    csv_log,
+    messenger,
+    telegram_html,
+    telegram_json,
+    whatsapp,
+    yaml_corpus,
+)
+from .sources import Document
+
+# Most specific first: WhatsApp iOS lines start with "[" like JSON does.
+FORMATS: tuple[ModuleType, ...] = (
+    whatsapp,
+    telegram_html,
+    telegram_json,
+    messenger,
+    convai2,
+    yaml_corpus,
+    csv_log,
+)
+FORMAT_NAMES = {
+    "whatsapp": "WhatsApp chat export (.txt/.zip)",
+    "convai2": "ConvAI2 JSON",
+    "yaml": "YAML corpus (chatterbot-corpus or notebook list layout)",
+    "telegram_html": "Telegram Desktop HTML",
+    "telegram_json": "Telegram Desktop JSON",
+    "messenger": "Facebook Messenger / Instagram JSON",
+    "csv": "CSV message log or pairs",
+}
+
+
+def tried() -> str:
+    return ", ".join(FORMAT_NAMES[module.FORMAT] for module in FORMATS)
+
+
+def detect(doc: Document) -> ModuleType | None:
+    head = doc.head()
+    for module in FORMATS:
+        if module.looks_like(head):
+            return module
+    return None
+
+
+def group_documents(
+    documents: Sequence[Document], label: str
+) -> list[tuple[ModuleType, list[Document]]]:
+    """Pair each readable document with its parser; formats spread over pages stay together."""
+    units: list[tuple[ModuleType, list[Document]]] = []
+    grouped: dict[tuple[str, str], list[Document]] = {}
+    for doc in documents:
+        module = detect(doc)
+        if module is None:
+            continue
+        if getattr(module, "MULTI_PAGE", False):
+            folder = doc.name.rpartition("/")[0]
+            key = (module.FORMAT, folder)
+            if key not in grouped:
+                grouped[key] = []
+                units.append((module, grouped[key]))
+            grouped[key].append(doc)
+        else:
+            units.append((module, [doc]))
+    if not units:
+        raise UnsupportedFormat(f"{label}: unsupported file; formats tried: {tried()}")
+    return units

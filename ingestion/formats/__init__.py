@@ -1,0 +1,1 @@
+"""One module per export format; each exposes `parse(documents, report) -> Iterator[Message]`."""

@@ -1,0 +1,108 @@
+"""Training pairs: a few previous turns as context, the identity's turn as the response."""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+from .cleaning import CleaningPolicy
+from .formats import convai2
+from .reader import read_messages
+from .records import RESPONSE_SPEAKER, Conversation, Pair, ParseReport, Turn
+from .turns import MERGE_GAP, SESSION_GAP, iter_turns
+
+
+def _names(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(name.strip().casefold() for name in names if name and name.strip())
+
+
+def iter_pairs(
+    paths: Iterable[str | os.PathLike] | str | os.PathLike,
+    me: Iterable[str] = (),
+    *,
+    policy: CleaningPolicy | None = None,
+    context_turns: int = 3,
+    exclude_conversations: Iterable[str] = (),
+    convai2_side: str = "Bot",
+    merge_gap: timedelta = MERGE_GAP,
+    session_gap: timedelta = SESSION_GAP,
+) -> Iterator[Pair]:
+    """Stream pairs file by file; memory stays bounded by one conversation's context window."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    identity = _names([me] if isinstance(me, str) else me)
+    excluded = frozenset(exclude_conversations)
+    for path in paths:
+        report = ParseReport(str(path))
+        label = Path(path).name
+        messages = read_messages(path, report)
+        if excluded:
+            messages = (
+                m
+                for m in messages
+                if m.conversation not in excluded and f"{label}:{m.conversation}" not in excluded
+            )
+        turns = iter_turns(messages, policy, merge_gap=merge_gap, session_gap=session_gap)
+        yield from _pairs_from_turns(turns, report, identity, context_turns, convai2_side)
+
+
+def build_pairs(
+    paths: Iterable[str | os.PathLike] | str | os.PathLike, me: Iterable[str] = (), **options
+) -> list[Pair]:
+    """All pairs of the given files, as a list; `options` are those of `iter_pairs`
+    (policy, context_turns, exclude_conversations, convai2_side, merge_gap, session_gap).
+    In pair formats the responder side is the identity."""
+    return list(iter_pairs(paths, me, **options))
+
+
+def _responders(conversation: Conversation, identity, convai2_side: str) -> frozenset[str]:
+    if not conversation.pair_format:
+        return identity
+    side = convai2_side if conversation.format == convai2.FORMAT else RESPONSE_SPEAKER
+    return _names([side])
+
+
+def _addressee(conversation: Conversation, responders, last_speaker: str) -> str | None:
+    if conversation.pair_format:
+        return None
+    # Aliases of the identity count as one person: a chat with one other speaker is 1:1.
+    others = {p for p in conversation.participants if p.casefold() not in responders}
+    if len(others) == 1:
+        return others.pop()
+    return conversation.title if conversation.is_group else last_speaker
+
+
+def _pairs_from_turns(
+    turns: Iterable[Turn], report: ParseReport, identity, context_turns: int, convai2_side: str
+) -> Iterator[Pair]:
+    window: deque[tuple[str, str]] = deque(maxlen=max(context_turns, 1))
+    last_mine = False  # whether the newest turn in the window is the identity's
+    current = None
+    session = -1
+    responders = identity
+    conversation = Conversation("", "", "")
+    for turn in turns:
+        if turn.conversation != current or turn.session != session:
+            window.clear()
+            if turn.conversation != current:
+                current = turn.conversation
+                conversation = report.conversations.get(current) or Conversation(
+                    current, current, ""
+                )
+                responders = _responders(conversation, identity, convai2_side)
+            session = turn.session
+        mine = turn.author.casefold() in responders
+        if mine and window and not last_mine:
+            yield Pair(
+                tuple(window),
+                turn.text,
+                _addressee(conversation, responders, window[-1][0]),
+                conversation.source or report.path,
+                current,
+                turn.start,
+            )
+        window.append((turn.author, turn.text))
+        last_mine = mine

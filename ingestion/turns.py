@@ -1,0 +1,58 @@
+"""Merging consecutive messages into turns and splitting conversations into sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+
+from .cleaning import CleaningPolicy
+from .records import Message, Turn
+
+MERGE_GAP = timedelta(minutes=5)
+SESSION_GAP = timedelta(hours=6)
+
+
+def iter_turns(
+    messages: Iterable[Message],
+    policy: CleaningPolicy | None = None,
+    *,
+    merge_gap: timedelta = MERGE_GAP,
+    session_gap: timedelta = SESSION_GAP,
+) -> Iterator[Turn]:
+    """Cleaned turns; without timestamps, consecutive messages of one author always merge.
+
+    Cleaning runs once per turn on the joined text (masks and spacing work the same on a join),
+    and turns that clean down to nothing are dropped. This loop runs once per message of every
+    upload, so it is kept flat on purpose.
+    """
+    policy = policy or CleaningPolicy()
+    keeps, clean = policy.keeps, policy.clean
+    author = conversation = None
+    texts: list[str] = []
+    start = end = None
+    session = 0
+    for message in messages:
+        if message.kind != "text" or message.forwarded_from:
+            if not keeps(message):
+                continue
+        text = message.text
+        if not text:
+            continue
+        ts = message.timestamp
+        if message.conversation != conversation:
+            if texts and (joined := clean(" ".join(texts))):
+                yield Turn(author, joined, conversation, start, end, session)
+            texts = []
+            conversation, author, session, start, end = message.conversation, None, 0, ts, ts
+        if message.author == author and (ts is None or end is None or ts - end <= merge_gap):
+            texts.append(text)
+            if ts is not None:
+                end = ts
+            continue
+        if texts and (joined := clean(" ".join(texts))):
+            yield Turn(author, joined, conversation, start, end, session)
+        if ts is not None and end is not None and ts - end > session_gap:
+            session += 1
+        author, texts, start, end = message.author, [text], ts, ts
+    if texts and (joined := clean(" ".join(texts))):
+        yield Turn(author, joined, conversation, start, end, session)

@@ -1,0 +1,34 @@
+"""The general conversational base model that persona training starts from."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import chatterbot_corpus
+
+from ingestion import build_pairs
+from ingestion.records import Pair
+from modeling.config import TrainConfig
+from modeling.train import Progress, TrainResult, train
+
+
+def corpus_files(language: str = "english") -> list[Path]:
+    """The YAML files of the installed chatterbot-corpus package for a language."""
+    root = Path(os.path.dirname(chatterbot_corpus.__file__)) / "data" / language
+    return sorted(root.glob("*.yml"))
+
+
+def general_pairs(extra_paths: Sequence[Path | str] = ()) -> list[Pair]:
+    """chatterbot-corpus English pairs plus any given general corpora, parsed by ingestion."""
+    return build_pairs([*corpus_files(), *map(Path, extra_paths)])
+
+
+def train_base_model(
+    out_dir: Path,
+    config: TrainConfig,
+    extra_paths: Sequence[Path | str] = (),
+    progress: Callable[[Progress], None] | None = None,
+) -> TrainResult:
+    return train(general_pairs(extra_paths), Path(out_dir), config, progress=progress)

@@ -1,0 +1,294 @@
+"""Attention sequence-to-sequence model: stacked LSTM encoder, LSTM decoder with attention.
+
+Written as explicit tensor code over Keras weights (not stacked Keras layers) because the
+decoder's attentional input feeding couples every step to the previous one, and because the
+same cell must serve both the whole-sequence training graph and the one-token decode step.
+Loops over time are symbolic (tf.while_loop), so one traced graph serves every batch shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from modeling.config import ModelConfig
+from modeling.tokenizer import PAD
+
+NEG_INF = -1e9
+
+
+@dataclass(frozen=True)
+class LSTMWeights:
+    kernel: tf.Tensor  # [input, 4u]
+    recurrent: tf.Tensor  # [u, 4u]
+    bias: tf.Tensor  # [4u]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights read (and cast) once per graph so loop bodies reuse the same tensors."""
+
+    embedding: tf.Tensor
+    addressee: tf.Tensor
+    encoder: list[list[LSTMWeights]]
+    decoder: list[LSTMWeights]  # layer 0's kernel covers [token; addressee] only
+    feed: tf.Tensor | None  # layer 0's kernel rows for the fed-back attention vector
+    att_w: tf.Tensor | None
+    att_query: tf.Tensor | None
+    att_v: tf.Tensor | None
+    att_out: tf.Tensor
+    pre_output: tf.Tensor | None
+    output: tf.Tensor  # [V, D]
+    output_bias: tf.Tensor  # [V] float32
+
+
+class Seq2Seq(keras.layers.Layer):
+    def __init__(self, config: ModelConfig, vocab_size: int, compute_dtype: str = "float32"):
+        super().__init__(name="seq2seq")
+        self.cfg = config
+        self.vocab = vocab_size
+        self.cdt = tf.dtypes.as_dtype(compute_dtype)
+        c = config
+        hidden, emb = c.hidden_size, c.embedding_dim
+        self.directions = 2 if c.bidirectional else 1
+        self.embedding = self._weight("embedding", (vocab_size, emb), "uniform")
+        self.addressee_embedding = self._weight(
+            "addressee", (c.max_addressees, c.addressee_dim), "uniform")
+        unit = hidden // self.directions
+        self.encoder = [
+            [self._lstm(f"enc{layer}_{d}", emb if layer == 0 else hidden, unit)
+             for d in range(self.directions)]
+            for layer in range(c.num_layers)
+        ]
+        first = emb + c.addressee_dim + (hidden if c.input_feeding else 0)
+        self.decoder = [self._lstm(f"dec{layer}", first if layer == 0 else hidden, hidden)
+                        for layer in range(c.num_layers)]
+        if c.attention in ("general", "bahdanau"):
+            self.att_w = self._weight("att_keys", (hidden, hidden))
+        if c.attention == "bahdanau":
+            self.att_query = self._weight("att_query", (hidden, hidden))
+            self.att_v = self._weight("att_v", (hidden,), "uniform")
+        self.att_out = self._weight("att_out", (2 * hidden, hidden))
+        if c.tie_embeddings:
+            self.pre_output = self._weight("pre_output", (hidden, emb))
+        else:
+            self.output_w = self._weight("output", (vocab_size, hidden))
+        self.output_b = self._weight("output_bias", (vocab_size,), "zeros")
+        self.built = True
+
+    def _weight(self, name: str, shape: tuple[int, ...], init: str = "glorot") -> keras.Variable:
+        initializer = {
+            "glorot": keras.initializers.GlorotUniform(),
+            "uniform": keras.initializers.RandomUniform(-0.1, 0.1),
+            "zeros": keras.initializers.Zeros(),
+            "orthogonal": keras.initializers.Orthogonal(),
+        }[init]
+        return self.add_weight(name=name, shape=shape, initializer=initializer)
+
+    def _lstm(self, name: str, size: int, unit: int) -> tuple[keras.Variable, ...]:
+        kernel = self._weight(f"{name}_kernel", (size, 4 * unit))
+        recurrent = self._weight(f"{name}_recurrent", (unit, 4 * unit), "orthogonal")
+        bias = self._weight(f"{name}_bias", (4 * unit,), "zeros")
+        # Forget-gate bias 1 (Jozefowicz et al.) so early training keeps memory.
+        bias.assign(tf.concat([tf.zeros(unit), tf.ones(unit), tf.zeros(2 * unit)], 0))
+        return kernel, recurrent, bias
+
+    def weights_for_graph(self) -> Weights:
+        c = self.cfg
+
+        def cast(variable):
+            return tf.cast(variable.value, self.cdt)
+
+        def lstm(triple):
+            return LSTMWeights(*(cast(v) for v in triple))
+
+        first = lstm(self.decoder[0])
+        split = c.embedding_dim + c.addressee_dim
+        return Weights(
+            embedding=cast(self.embedding),
+            addressee=cast(self.addressee_embedding),
+            encoder=[[lstm(w) for w in cells] for cells in self.encoder],
+            decoder=[LSTMWeights(first.kernel[:split], first.recurrent, first.bias)]
+            + [lstm(w) for w in self.decoder[1:]],
+            feed=first.kernel[split:] if c.input_feeding else None,
+            att_w=cast(self.att_w) if c.attention != "dot" else None,
+            att_query=cast(self.att_query) if c.attention == "bahdanau" else None,
+            att_v=cast(self.att_v) if c.attention == "bahdanau" else None,
+            att_out=cast(self.att_out),
+            pre_output=cast(self.pre_output) if c.tie_embeddings else None,
+            output=cast(self.embedding if c.tie_embeddings else self.output_w),
+            output_bias=tf.cast(self.output_b.value, tf.float32),
+        )
+
+    # ---- encoder ---------------------------------------------------------------------------
+
+    def encode(self, w: Weights, source: tf.Tensor, seed: tf.Tensor | None = None):
+        """source [B, S] -> (outputs [B, S, H], attention keys, mask [B, S], decoder states)."""
+        valid = tf.not_equal(source, PAD)
+        mask = tf.cast(valid, self.cdt)
+        lengths = tf.reduce_sum(tf.cast(valid, tf.int32), axis=1)
+        x = self._dropout(tf.gather(w.embedding, source), seed, 1)
+        states = []
+        for layer, cells in enumerate(w.encoder):
+            outputs, finals = [], []
+            for direction, cell in enumerate(cells):
+                inputs = x if direction == 0 else _reverse(x, lengths)
+                out, final = _run_lstm(cell, inputs, mask)
+                outputs.append(out if direction == 0 else _reverse(out, lengths))
+                finals.append(final)
+            x = tf.concat(outputs, -1) if len(outputs) > 1 else outputs[0]
+            states.append(tuple(tf.concat(parts, -1) for parts in zip(*finals, strict=True)))
+            if layer + 1 < len(w.encoder):
+                x = self._dropout(x, seed, 10 + layer)
+        keys = x if w.att_w is None else tf.einsum("bsh,hk->bsk", x, w.att_w)
+        return x, keys, mask, states
+
+    # ---- decoder ---------------------------------------------------------------------------
+
+    def decode(self, w: Weights, encoded, decoder_in, addressee, seed=None) -> tf.Tensor:
+        """Teacher-forced decoder over decoder_in [B, T] -> features [B, T, D] for the output."""
+        enc, keys, mask, states = encoded
+        inputs = self._decoder_inputs(w, decoder_in, addressee, seed)
+        # The token+addressee part of the first layer's input projection for all steps at once.
+        projected = tf.einsum("btd,dk->btk", inputs, w.decoder[0].kernel) + w.decoder[0].bias
+        steps = tf.transpose(projected, [1, 0, 2])
+        length = tf.shape(steps)[0]
+
+        def body(t, states, attn, outputs):
+            step_seed = None if seed is None else tf.random.experimental.stateless_fold_in(
+                seed, 1000 + t)
+            states, attn = self._cell(w, steps[t], states, attn, enc, keys, mask, step_seed)
+            return t + 1, states, attn, outputs.write(t, attn)
+
+        _, _, _, outputs = tf.while_loop(
+            lambda t, *_: t < length, body,
+            (tf.constant(0), states, tf.zeros_like(states[0][0]),
+             tf.TensorArray(self.cdt, size=length)),
+            maximum_iterations=length,
+        )
+        outputs = tf.transpose(outputs.stack(), [1, 0, 2])
+        features = self._dropout(outputs, seed, 2)
+        if w.pre_output is not None:
+            features = tf.einsum("bth,he->bte", features, w.pre_output)
+        return features
+
+    def step(self, w: Weights, tokens, addressee, states, attn, enc, keys, mask):
+        """One decode step for tokens [W] -> (log-probs [W, V], states, attention vector)."""
+        inputs = self._decoder_inputs(w, tokens[:, None], addressee, None)[:, 0]
+        z = tf.matmul(inputs, w.decoder[0].kernel) + w.decoder[0].bias
+        states, attn = self._cell(w, z, states, attn, enc, keys, mask, None)
+        features = attn if w.pre_output is None else tf.matmul(attn, w.pre_output)
+        logits = tf.cast(tf.matmul(features, w.output, transpose_b=True), tf.float32)
+        return tf.nn.log_softmax(logits + w.output_bias), states, attn
+
+    def _decoder_inputs(self, w: Weights, tokens, addressee, seed) -> tf.Tensor:
+        x = self._dropout(tf.gather(w.embedding, tokens), seed, 3)
+        a = tf.gather(w.addressee, addressee)
+        a = tf.broadcast_to(a[:, None, :], [tf.shape(x)[0], tf.shape(x)[1], a.shape[-1]])
+        return tf.concat([x, a], -1)
+
+    def _cell(self, w: Weights, z, states, attn, enc, keys, mask, seed):
+        if w.feed is not None:
+            z = z + tf.matmul(attn, w.feed)
+        new_states = [_lstm_step(z, *states[0], w.decoder[0].recurrent)]
+        for layer in range(1, len(w.decoder)):
+            cell = w.decoder[layer]
+            below = self._dropout(new_states[-1][0], seed, 20 + layer)
+            z = tf.matmul(below, cell.kernel) + cell.bias
+            new_states.append(_lstm_step(z, *states[layer], cell.recurrent))
+        top = new_states[-1][0]
+        if w.att_query is not None:
+            q = tf.matmul(top, w.att_query)
+            scores = tf.einsum("bsh,h->bs", tf.tanh(keys + q[:, None, :]), w.att_v)
+        else:
+            scores = tf.einsum("bsh,bh->bs", keys, top)
+        scores = tf.where(mask > 0, tf.cast(scores, tf.float32), NEG_INF)
+        weights = tf.cast(tf.nn.softmax(scores, axis=-1), self.cdt)
+        context = tf.einsum("bs,bsh->bh", weights, enc)
+        attn = tf.tanh(tf.matmul(tf.concat([context, top], -1), w.att_out))
+        return new_states, attn
+
+    def _dropout(self, x: tf.Tensor, seed: tf.Tensor | None, salt: int) -> tf.Tensor:
+        if seed is None or self.cfg.dropout == 0:
+            return x
+        return tf.nn.experimental.stateless_dropout(
+            x, rate=self.cfg.dropout, seed=tf.random.experimental.stateless_fold_in(seed, salt))
+
+    # ---- losses ----------------------------------------------------------------------------
+
+    def token_nll(self, source, decoder_in, decoder_out, addressee, seed=None,
+                  label_smoothing=0.0, sampler=None) -> tf.Tensor:
+        """Per-token loss [B, T] (zero at padding); seed given = training (dropout on).
+
+        sampler: (log-probabilities [V], number of samples) for sampled softmax; else full.
+        """
+        w = self.weights_for_graph()
+        features = self.decode(w, self.encode(w, source, seed), decoder_in, addressee, seed)
+        flat = tf.reshape(features, [-1, features.shape[-1]])
+        labels = tf.reshape(decoder_out, [-1])
+        if sampler is None:
+            logits = tf.cast(tf.matmul(flat, w.output, transpose_b=True), tf.float32)
+            log_probs = tf.nn.log_softmax(logits + w.output_bias)
+            nll = -tf.gather(log_probs, labels, batch_dims=1)
+        else:
+            log_q, num = sampler
+            log_probs, nll = _sampled(flat, labels, w, log_q, num, seed)
+        if label_smoothing:
+            nll = (1 - label_smoothing) * nll - label_smoothing * tf.reduce_mean(log_probs, -1)
+        weights = tf.cast(tf.not_equal(decoder_out, PAD), tf.float32)
+        return tf.reshape(nll, tf.shape(decoder_out)) * weights
+
+
+def _sampled(flat, labels, w: Weights, log_q, num, seed):
+    """Sampled softmax (Jean et al. 2015) with a unigram^0.75 proposal shared by the batch.
+
+    Returns log-probabilities over [true, samples...] and the true class's loss. Stateless
+    sampling keeps it deterministic given the step seed.
+    """
+    draw_seed = tf.random.experimental.stateless_fold_in(
+        seed if seed is not None else tf.constant([0, 0]), 7)
+    samples = tf.cast(tf.random.stateless_categorical(log_q[None, :], num, draw_seed)[0],
+                      tf.int32)
+    log_expected = tf.math.log(float(num)) + log_q
+    true_logit = tf.reduce_sum(tf.cast(flat * tf.gather(w.output, labels), tf.float32), -1)
+    true_logit += tf.gather(w.output_bias, labels) - tf.gather(log_expected, labels)
+    sample_logits = tf.cast(
+        tf.matmul(flat, tf.gather(w.output, samples), transpose_b=True), tf.float32)
+    sample_logits += tf.gather(w.output_bias, samples) - tf.gather(log_expected, samples)
+    sample_logits = tf.where(tf.equal(labels[:, None], samples[None, :]), NEG_INF, sample_logits)
+    log_probs = tf.nn.log_softmax(tf.concat([true_logit[:, None], sample_logits], -1))
+    return log_probs, -log_probs[:, 0]
+
+
+def _lstm_step(z, h, c, recurrent):
+    z = z + tf.matmul(h, recurrent)
+    i, f, g, o = tf.split(z, 4, axis=-1)
+    c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+    return tf.sigmoid(o) * tf.tanh(c), c
+
+
+def _run_lstm(w: LSTMWeights, x: tf.Tensor, mask: tf.Tensor):
+    """Masked LSTM over x [B, S, D]: padding leaves the state unchanged and outputs zeros."""
+    steps = tf.transpose(tf.einsum("bsd,dk->bsk", x, w.kernel) + w.bias, [1, 0, 2])
+    keep = tf.transpose(mask, [1, 0])[:, :, None]
+    length = tf.shape(steps)[0]
+    zeros = tf.zeros([tf.shape(x)[0], w.recurrent.shape[0]], x.dtype)
+
+    def body(t, h, c, outputs):
+        h_new, c_new = _lstm_step(steps[t], h, c, w.recurrent)
+        m = keep[t]
+        return (t + 1, m * h_new + (1 - m) * h, m * c_new + (1 - m) * c,
+                outputs.write(t, h_new * m))
+
+    _, h, c, outputs = tf.while_loop(
+        lambda t, *_: t < length, body,
+        (tf.constant(0), zeros, zeros, tf.TensorArray(x.dtype, size=length)),
+        maximum_iterations=length,
+    )
+    return tf.transpose(outputs.stack(), [1, 0, 2]), (h, c)
+
+
+def _reverse(x: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
+    return tf.reverse_sequence(x, lengths, seq_axis=1, batch_axis=0)

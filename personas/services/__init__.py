@@ -1,0 +1,1 @@
+"""The backend of Digital You: uploads, corpus, training, chat, access and storage."""

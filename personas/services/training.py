@@ -1,0 +1,409 @@
+"""Training a persona's model: the one code path behind `manage.py train_persona` and the
+background task. The TrainingRun row is the source of truth for progress, so any process
+(web socket, CLI, another host) can follow a run; checkpoints live in the run's work dir in
+storage so another worker can resume a run whose worker died."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from personas.models import DataFile, ModelVersion, Persona, TrainingRun
+from personas.services import events, storage
+from personas.services.corpus import persona_pairs
+
+logger = logging.getLogger(__name__)
+
+PRESET_NAMES = ("quick", "standard", "thorough")
+# A run is retried from its checkpoint this many times in all before it is marked failed.
+MAX_ATTEMPTS = 3
+PROGRESS_WRITE_INTERVAL_S = 0.5
+CANCEL_CHECK_INTERVAL_S = 1.0
+MAX_HISTORY_POINTS = 600
+
+
+class TrainingAlreadyActive(Exception):
+    """The persona already has a queued or running training."""
+
+
+class NoUsableData(ValueError):
+    """The persona has nothing to train on."""
+
+
+def check_usable_data(persona: Persona) -> None:
+    if not persona.files.filter(status=DataFile.Status.PARSED).exists():
+        raise NoUsableData(
+            f"{persona.name} has no usable data yet: upload a chat export and let it be read first."
+        )
+
+
+def create_run(
+    persona: Persona, preset: str = "quick", overrides: dict | None = None
+) -> TrainingRun:
+    """A queued run, refused when the persona has no data or already trains."""
+    if preset not in PRESET_NAMES:
+        raise ValueError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESET_NAMES)}.")
+    check_usable_data(persona)
+    try:
+        with transaction.atomic():
+            return TrainingRun.objects.create(
+                persona=persona, preset=preset, overrides=dict(overrides or {})
+            )
+    except IntegrityError:
+        raise TrainingAlreadyActive(f"{persona.name} is already training.") from None
+
+
+def _enqueue(run_id: int, resume: bool) -> None:
+    from personas.tasks import train_persona_task  # tasks import this module
+
+    def enqueue() -> None:
+        result = train_persona_task.enqueue(run_id, resume)
+        TrainingRun.objects.filter(pk=run_id).update(task_id=str(result.id)[:64])
+
+    # After commit, so a worker on another connection always finds the row.
+    transaction.on_commit(enqueue)
+
+
+def start_training(
+    persona: Persona, preset: str = "quick", overrides: dict | None = None
+) -> TrainingRun:
+    """Queue a training run for the background worker."""
+    mark_stale_runs()  # a dead worker's run must not block a new one forever
+    run = create_run(persona, preset, overrides)
+    _enqueue(run.pk, resume=False)
+    return run
+
+
+def cancel_training(run: TrainingRun) -> None:
+    """A queued run is cancelled at once; a running one stops at its next step."""
+    now = timezone.now()
+    queued = TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED)
+    cancelled = TrainingRun.Status.CANCELLED
+    if not queued.update(status=cancelled, cancel_requested=True, finished_at=now):
+        TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.RUNNING).update(
+            cancel_requested=True
+        )
+    run.refresh_from_db()
+    events.broadcast(events.training_group(run.pk), progress_frame(run))
+
+
+def activate_model(persona: Persona, model_version: ModelVersion) -> None:
+    if model_version.persona_id != persona.pk:
+        raise ValueError("That model belongs to another persona.")
+    persona.active_model = model_version
+    persona.save(update_fields=["active_model", "updated_at"])
+
+
+def _stale_before():
+    return timezone.now() - timedelta(seconds=settings.TRAINING_STALE_AFTER_S)
+
+
+def _is_stale(run: TrainingRun) -> bool:
+    last_sign_of_life = run.heartbeat_at or run.started_at or run.created_at
+    return last_sign_of_life < _stale_before()
+
+
+def mark_stale_runs() -> list[int]:
+    """Runs whose worker stopped beating: queued again to resume from their checkpoint, or
+    failed after MAX_ATTEMPTS. Returns the ids of the runs that were re-queued."""
+    requeued = []
+    candidates = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
+    for run in candidates.filter(heartbeat_at__lt=_stale_before()) | candidates.filter(
+        heartbeat_at__isnull=True, started_at__lt=_stale_before()
+    ):
+        # Only the process whose update matches takes the run, so two callers never both act.
+        claim = TrainingRun.objects.filter(
+            pk=run.pk, status=TrainingRun.Status.RUNNING, heartbeat_at=run.heartbeat_at
+        )
+        if run.attempts < MAX_ATTEMPTS and not run.cancel_requested:
+            if claim.update(status=TrainingRun.Status.QUEUED, heartbeat_at=timezone.now()):
+                _enqueue(run.pk, resume=True)
+                requeued.append(run.pk)
+        else:
+            reason = (
+                "Training was cancelled."
+                if run.cancel_requested
+                else f"The training worker stopped responding {run.attempts} times; giving up."
+            )
+            status = (
+                TrainingRun.Status.CANCELLED if run.cancel_requested else TrainingRun.Status.FAILED
+            )
+            claim.update(status=status, error=reason, finished_at=timezone.now())
+    return requeued
+
+
+def progress_frame(run: TrainingRun) -> dict:
+    """The websocket frame for a run's state, built from the row (the source of truth)."""
+    model = ModelVersion.objects.filter(run_id=run.pk).values_list("version", flat=True).first()
+    return {
+        "type": "progress",
+        "run": run.pk,
+        "status": run.status,
+        "preset": run.preset,
+        "step": run.step,
+        "total_steps": run.total_steps,
+        "percent": run.percent,
+        "epoch": run.epoch,
+        "train_loss": run.train_loss,
+        "val_perplexity": run.val_perplexity,
+        "tokens_per_s": run.tokens_per_s,
+        "eta_s": run.eta_s,
+        "error": run.error,
+        "cancel_requested": run.cancel_requested,
+        "attempts": run.attempts,
+        "model_version": model,
+        "history": run.history,
+    }
+
+
+def _claim(run_id: int) -> TrainingRun | None:
+    """Mark the run as ours, or None when it is finished, cancelled or alive elsewhere."""
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().select_related("persona").get(pk=run_id)
+        if run.status == TrainingRun.Status.RUNNING and not _is_stale(run):
+            return None
+        if run.status not in TrainingRun.ACTIVE:
+            return None
+        now = timezone.now()
+        run.status, run.error = TrainingRun.Status.RUNNING, ""
+        run.attempts += 1
+        run.heartbeat_at = now
+        run.started_at = run.started_at or now
+        run.save(update_fields=["status", "error", "attempts", "heartbeat_at", "started_at"])
+        return run
+
+
+class _Heartbeat(threading.Thread):
+    """Beats while the run's process lives, also through long phases without steps."""
+
+    def __init__(self, run_id: int):
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.run_id = run_id
+        self.interval = max(1.0, min(10.0, settings.TRAINING_STALE_AFTER_S / 4))
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                TrainingRun.objects.filter(
+                    pk=self.run_id, status=TrainingRun.Status.RUNNING
+                ).update(heartbeat_at=timezone.now())
+        except Exception:
+            logger.warning("Heartbeat of run %s stopped", self.run_id, exc_info=True)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+
+
+class _Reporter:
+    """Progress callback: writes the row at most every PROGRESS_WRITE_INTERVAL_S, pushes a
+    frame to the run's group, and answers should_stop from the row's cancel flag."""
+
+    def __init__(self, run: TrainingRun, on_progress: Callable | None, sync_checkpoints):
+        self.run = run
+        self.on_progress = on_progress
+        self.sync_checkpoints = sync_checkpoints
+        self.pending = None
+        self.last_write = 0.0
+        self.last_cancel_check = 0.0
+        self.cancelled = False
+
+    def __call__(self, progress) -> None:
+        if self.on_progress is not None:
+            self.on_progress(progress)
+        if self.pending is not None and progress.epoch != self.pending.epoch:
+            self.sync_checkpoints()
+        self.pending = progress
+        if time.monotonic() - self.last_write >= PROGRESS_WRITE_INTERVAL_S:
+            self.flush()
+
+    def flush(self) -> None:
+        progress, run = self.pending, self.run
+        if progress is None:
+            return
+        self.pending = None
+        self.last_write = time.monotonic()
+        run.step, run.total_steps, run.epoch = progress.step, progress.total_steps, progress.epoch
+        run.train_loss = _finite(progress.train_loss)
+        run.val_perplexity = _finite(progress.val_perplexity)
+        run.tokens_per_s = _finite(progress.tokens_per_s)
+        run.eta_s = _finite(progress.eta_s)
+        run.history = _append_point(run.history, run)
+        run.heartbeat_at = timezone.now()
+        fields = ["step", "total_steps", "epoch", "train_loss", "val_perplexity"]
+        fields += ["tokens_per_s", "eta_s", "history", "heartbeat_at"]
+        TrainingRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in fields})
+        events.broadcast(events.training_group(run.pk), progress_frame(run))
+
+    def should_stop(self) -> bool:
+        if time.monotonic() - self.last_cancel_check >= CANCEL_CHECK_INTERVAL_S:
+            self.last_cancel_check = time.monotonic()
+            self.cancelled = TrainingRun.objects.filter(
+                pk=self.run.pk, cancel_requested=True
+            ).exists()
+        return self.cancelled
+
+
+def _finite(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def _append_point(history: list, run: TrainingRun) -> list:
+    point = {
+        "step": run.step,
+        "epoch": run.epoch,
+        "train_loss": run.train_loss,
+        "val_perplexity": run.val_perplexity,
+    }
+    history = [*history, point]
+    if len(history) > MAX_HISTORY_POINTS:
+        # Keep the curve's shape in bounded space: every other old point, all of the newest.
+        history = history[:-1:2] + history[-1:]
+    return history
+
+
+def _work_dir(run: TrainingRun, resume: bool) -> tuple[Path, Callable[[], None]]:
+    """The local folder train() writes to, and how to copy its checkpoints to storage."""
+    prefix = run.work_dir_name()
+    if storage.local_root() is not None:
+        path = storage.local_dir(prefix)
+        path.mkdir(parents=True, exist_ok=True)
+        return path, lambda: None
+    path = storage.local_cache_dir() / "work" / prefix
+    path.mkdir(parents=True, exist_ok=True)
+    if resume and not (path / "checkpoints").exists():
+        storage.download_dir(f"{prefix}/checkpoints", path / "checkpoints")
+
+    def sync() -> None:
+        if (path / "checkpoints").exists():
+            storage.upload_dir(path / "checkpoints", f"{prefix}/checkpoints")
+
+    return path, sync
+
+
+def _store_artifact(run: TrainingRun, artifact_dir: Path) -> str:
+    """Storage-relative folder of the artifact (uploaded when storage is not this disk)."""
+    root = storage.local_root()
+    if root is not None:
+        try:
+            return artifact_dir.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    prefix = f"{run.work_dir_name()}/artifact"
+    storage.upload_dir(artifact_dir, prefix)
+    return prefix
+
+
+def _evaluate(artifact_dir: Path) -> dict:
+    from modeling.evaluate import evaluate_artifact
+
+    max_pairs = settings.EVALUATION_MAX_PAIRS
+    try:
+        return evaluate_artifact(artifact_dir, max_pairs=max_pairs)
+    except Exception as exc:
+        # The model is still usable; its page shows why there are no metrics.
+        logger.exception("Evaluating %s failed", artifact_dir)
+        return {"evaluation_error": f"Evaluation failed: {exc}"}
+
+
+def _finish(run: TrainingRun, status: str, error: str = "") -> TrainingRun:
+    run.status, run.error, run.finished_at = status, error, timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    events.broadcast(events.training_group(run.pk), progress_frame(run))
+    return run
+
+
+def _readable(exc: Exception) -> str:
+    from modeling.errors import NoTrainingData
+
+    if isinstance(exc, NoTrainingData):
+        return f"No usable training data: {exc}"
+    if isinstance(exc, ValueError) and str(exc):
+        return str(exc)  # e.g. an unknown override: the message names it
+    if isinstance(exc, OSError):
+        return f"Could not write the model files ({exc.strerror or exc}); the previous model stays."
+    return f"Training failed unexpectedly ({type(exc).__name__}: {exc}); the previous model stays."
+
+
+def _train(run: TrainingRun, resume: bool, reporter: _Reporter, work_dir: Path):
+    from modeling.config import make_config
+    from modeling.train import train
+
+    config = make_config(run.preset, **run.overrides)  # a bad override fails before any work
+    pairs = persona_pairs(run.persona)
+    base_dir = Path(settings.BASE_MODEL_DIR)
+    base_model = base_dir if base_dir.is_dir() and any(base_dir.iterdir()) else None
+    general = ()
+    if base_model is not None:
+        from modeling.base import general_pairs  # the chatterbot corpus, read only when needed
+
+        general = general_pairs()
+    return train(
+        pairs,
+        work_dir,
+        config,
+        progress=reporter,
+        should_stop=reporter.should_stop,
+        resume=resume and (work_dir / "checkpoints").exists(),
+        base_model=base_model,
+        general_pairs=general,
+    )
+
+
+def _record_model(run: TrainingRun, result) -> ModelVersion:
+    artifact_path = _store_artifact(run, Path(result.artifact_dir))
+    metrics = {**result.metrics, **_evaluate(storage.local_dir(artifact_path))}
+    with transaction.atomic():
+        latest = run.persona.versions.aggregate(latest=Max("version"))["latest"] or 0
+        version = ModelVersion.objects.create(
+            persona=run.persona,
+            run=run,
+            version=latest + 1,
+            artifact_path=artifact_path,
+            metrics=metrics,
+            addressees=list(result.addressees),
+        )
+        activate_model(run.persona, version)
+    storage.delete_tree(f"{run.work_dir_name()}/checkpoints")  # only needed to resume
+    return version
+
+
+def run_training(
+    run_id: int, resume: bool = False, on_progress: Callable | None = None
+) -> TrainingRun:
+    """Train, store, evaluate and activate the model of a queued run. Failures end in status
+    failed with a readable error; the persona's previous active model stays."""
+    run = _claim(run_id)
+    if run is None:
+        return TrainingRun.objects.get(pk=run_id)
+    # A later attempt always continues from the checkpoints an earlier one left.
+    resume = resume or run.attempts > 1
+    heartbeat = _Heartbeat(run.pk)
+    heartbeat.start()
+    try:
+        work_dir, sync_checkpoints = _work_dir(run, resume)
+        reporter = _Reporter(run, on_progress, sync_checkpoints)
+        result = _train(run, resume, reporter, work_dir)
+        reporter.flush()
+        if result.cancelled:
+            return _finish(run, TrainingRun.Status.CANCELLED, "Cancelled before the end.")
+        _record_model(run, result)
+        return _finish(run, TrainingRun.Status.SUCCEEDED)
+    except Exception as exc:
+        logger.exception("Training run %s failed", run.pk)
+        return _finish(run, TrainingRun.Status.FAILED, _readable(exc))
+    finally:
+        heartbeat.stop()

@@ -1,0 +1,113 @@
+"""Storing uploaded chat exports and reading them with `ingestion`."""
+
+import hashlib
+import logging
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Sum
+
+from ingestion import IngestionError, inspect
+from personas.models import DataFile, Persona
+from personas.services import events, storage
+
+logger = logging.getLogger(__name__)
+MB = 1024 * 1024
+
+
+class UploadRejected(ValueError):
+    """The upload breaks a limit or repeats a file; the message says which."""
+
+
+class DuplicateUpload(UploadRejected):
+    """The persona already has a file with the same content."""
+
+    def __init__(self, message: str, existing: DataFile):
+        super().__init__(message)
+        self.existing = existing
+
+
+def user_storage_bytes(user_id: int) -> int:
+    used = DataFile.objects.filter(persona__owner_id=user_id).aggregate(total=Sum("size"))
+    return used["total"] or 0
+
+
+def _sha256(uploaded: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    return digest.hexdigest()
+
+
+def store_upload(persona: Persona, uploaded: UploadedFile) -> DataFile:
+    """Check the limits, then save the file under a random name; parsing comes later."""
+    name = PurePosixPath(uploaded.name or "upload").name[:255]
+    if uploaded.size > settings.MAX_UPLOAD_MB * MB:
+        raise UploadRejected(
+            f"{name} is larger than the {settings.MAX_UPLOAD_MB} MB limit per file."
+        )
+    if user_storage_bytes(persona.owner_id) + uploaded.size > settings.MAX_USER_STORAGE_MB * MB:
+        raise UploadRejected(
+            f"{name} would exceed your {settings.MAX_USER_STORAGE_MB} MB storage limit; "
+            "remove files you no longer need first."
+        )
+    sha256 = _sha256(uploaded)
+    duplicate = persona.files.filter(sha256=sha256).first()
+    if duplicate is not None:
+        message = f"{name} was already uploaded as {duplicate.original_name}."
+        raise DuplicateUpload(message, duplicate)
+    data_file = DataFile(persona=persona, original_name=name, size=uploaded.size, sha256=sha256)
+    try:
+        data_file.file.save(name, uploaded, save=False)
+    except OSError as exc:
+        raise UploadRejected(
+            f"{name} could not be stored ({exc.strerror or exc}); nothing was saved. "
+            "Try again later."
+        ) from exc
+    data_file.save()
+    return data_file
+
+
+def _push_status(data_file: DataFile) -> None:
+    events.broadcast(
+        events.persona_group(data_file.persona_id),
+        {
+            "type": "file",
+            "id": data_file.pk,
+            "status": data_file.status,
+            "format": data_file.format,
+            "error": data_file.error,
+        },
+    )
+
+
+def parse_data_file(data_file: DataFile) -> DataFile:
+    """Read the file's summary (format, conversations, participants); failures are recorded."""
+    data_file.status = DataFile.Status.PARSING
+    data_file.save(update_fields=["status"])
+    suffix = PurePosixPath(data_file.file.name).suffix
+    try:
+        with storage.local_file(data_file.file.name, suffix) as path:
+            summary = inspect(path)
+    except IngestionError as exc:
+        data_file.status, data_file.error = DataFile.Status.FAILED, str(exc)
+    except Exception:
+        logger.exception("Parsing data file %s failed", data_file.pk)
+        data_file.status = DataFile.Status.FAILED
+        data_file.error = "This file could not be read. It may be damaged or in an unknown format."
+    else:
+        # The stored path is a random name: show the name the user knows.
+        summary["path"] = data_file.original_name
+        data_file.summary, data_file.format = summary, summary.get("format", "")
+        data_file.status, data_file.error = DataFile.Status.PARSED, ""
+        suggested = summary.get("suggested_identity")
+        persona = data_file.persona
+        if suggested and not persona.identities:
+            # The suggested identity is pre-selected; the user can change it.
+            persona.identities = [suggested]
+            persona.save(update_fields=["identities", "updated_at"])
+    data_file.save(update_fields=["status", "error", "summary", "format"])
+    _push_status(data_file)
+    return data_file

@@ -1,0 +1,23 @@
+"""Background tasks (Django's task API): run by `manage.py db_worker`, or RQ workers when
+REDIS_URL is set. Arguments are ids, so a task always reads the current rows."""
+
+from django_tasks import task
+
+from personas.models import DataFile
+from personas.services.training import mark_stale_runs, run_training
+from personas.services.uploads import parse_data_file
+
+
+@task()
+def parse_data_file_task(data_file_id: int) -> str:
+    data_file = DataFile.objects.select_related("persona").filter(pk=data_file_id).first()
+    if data_file is None:
+        return "deleted"
+    return parse_data_file(data_file).status
+
+
+@task()
+def train_persona_task(run_id: int, resume: bool = False) -> str:
+    # Each worker that picks up training also rescues runs whose worker died.
+    mark_stale_runs()
+    return run_training(run_id, resume=resume).status

@@ -1,0 +1,184 @@
+"""The persona page: data, identity, training, sharing and deletion in one place."""
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ingestion import IngestionError, suggest_identity
+from personas.forms import DeletePersonaForm, IdentityForm, ShareUserForm, TrainForm
+from personas.models import DataFile, Persona
+from personas.services import corpus, deletion
+from personas.services.access import persona_for_owner
+from personas.services.training import progress_frame
+from personas.views import summary
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationChoice:
+    key: str  # "<file id>:<conversation id>", as stored in Persona.excluded_conversations
+    title: str
+    messages: int
+    is_group: bool
+    excluded: bool
+
+
+def _file_card(data_file: DataFile) -> dict:
+    info = data_file.summary or {}
+    participants = sorted((info.get("participants") or {}).items(), key=lambda kv: -kv[1])
+    stored_name = PurePosixPath(data_file.file.name).name
+    return {
+        "file": data_file,
+        # Messages may name the random stored file: show the name the user knows.
+        "error": data_file.error.replace(stored_name, data_file.original_name)
+        if stored_name
+        else data_file.error,
+        "format": info.get("format") or data_file.format,
+        "conversations": info.get("conversations"),
+        "messages": info.get("messages"),
+        "first": str(info.get("first") or "")[:10],
+        "last": str(info.get("last") or "")[:10],
+        "participants": participants,
+        "warnings": info.get("warnings") or [],
+        "skipped": info.get("skipped") or 0,
+    }
+
+
+def _authors(parsed: list[DataFile]) -> list[tuple[str, int]]:
+    counts: Counter[str] = Counter()
+    for data_file in parsed:
+        counts.update(data_file.summary.get("participants") or {})
+    return counts.most_common()
+
+
+def _conversation_choices(persona: Persona, parsed: list[DataFile]) -> list[ConversationChoice]:
+    excluded = set(persona.excluded_conversations)
+    choices = []
+    for data_file in parsed:
+        # A one-chat export is titled after its file: show the name the user knows.
+        stored_stem = PurePosixPath(data_file.file.name).stem
+        for conv in data_file.summary.get("conversation_list") or []:
+            key = f"{data_file.pk}:{conv['id']}"
+            title = conv.get("title") or conv["id"]
+            choices.append(
+                ConversationChoice(
+                    key=key,
+                    title=data_file.original_name if title == stored_stem else title,
+                    messages=conv.get("messages") or 0,
+                    is_group=bool(conv.get("is_group")),
+                    excluded=key in excluded,
+                )
+            )
+    return choices
+
+
+def _pairs_preview(persona: Persona) -> tuple[list, str]:
+    if not persona.identities:
+        return [], ""
+    try:
+        return corpus.preview_pairs(persona, n=5), ""
+    except IngestionError as error:
+        return [], str(error)
+
+
+def _identity_form(persona: Persona, parsed: list[DataFile], data=None) -> IdentityForm:
+    authors = [name for name, _ in _authors(parsed)]
+    selected = persona.identities or [
+        name for name in [suggest_identity([f.summary for f in parsed])] if name
+    ]
+    return IdentityForm(
+        data,
+        authors=authors,
+        conversations=[c.key for c in _conversation_choices(persona, parsed)],
+        initial={"identities": selected, "excluded": persona.excluded_conversations},
+    )
+
+
+def _context(request, persona: Persona, **overrides) -> dict:
+    files = list(persona.files.all())
+    parsed = [f for f in files if f.status == DataFile.Status.PARSED]
+    runs = list(persona.runs.select_related("model"))
+    active_run = next((run for run in runs if run.is_active), None)
+    latest_run = runs[0] if runs else None
+    pairs, pairs_error = _pairs_preview(persona)
+    context = {
+        "persona": persona,
+        "state": summary.persona_state(persona),
+        "files": [_file_card(f) for f in files],
+        "busy_files": any(f.status not in ("parsed", "failed") for f in files),
+        "parsed": parsed,
+        "authors": _authors(parsed),
+        "identity_form": _identity_form(persona, parsed),
+        "conversations": _conversation_choices(persona, parsed),
+        "pairs": pairs,
+        "pairs_error": pairs_error,
+        "train_form": TrainForm(),
+        "active_run": active_run,
+        "runs": runs,
+        "versions": list(persona.versions.select_related("run")),
+        "headline": summary.headline(
+            persona.active_model.metrics if persona.active_model else None
+        ),
+        "live_run": progress_frame(active_run or latest_run) if latest_run else None,
+        "share_links": list(persona.share_links.filter(revoked_at__isnull=True)),
+        "shared_with": list(persona.shared_with.order_by("username")),
+        "share_form": ShareUserForm(persona=persona),
+        "delete_form": DeletePersonaForm(persona=persona),
+        "max_upload_mb": settings.MAX_UPLOAD_MB,
+        "training_ws": f"/ws/personas/{persona.slug}/training/",
+        "status_url": reverse("persona_status", args=[persona.slug]),
+    }
+    context.update(overrides)
+    return context
+
+
+@login_required
+def persona_detail(request, slug):
+    persona = persona_for_owner(request.user, slug)
+    return render(request, "personas/persona.html", _context(request, persona))
+
+
+@login_required
+@require_POST
+def save_identity(request, slug):
+    persona = persona_for_owner(request.user, slug)
+    parsed = list(persona.files.filter(status=DataFile.Status.PARSED))
+    form = _identity_form(persona, parsed, data=request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "personas/persona.html",
+            _context(request, persona, identity_form=form),
+            status=400,
+        )
+    persona.identities = form.cleaned_data["identities"]
+    # Exclusions of files not shown in this form (still parsing) are kept.
+    shown = {c.key for c in _conversation_choices(persona, parsed)}
+    kept = [key for key in persona.excluded_conversations if key not in shown]
+    persona.excluded_conversations = kept + form.cleaned_data["excluded"]
+    persona.save(update_fields=["identities", "excluded_conversations", "updated_at"])
+    messages.success(request, "Saved. The examples below show what the model will learn from.")
+    return redirect(reverse("persona_detail", args=[slug]) + "#identity")
+
+
+@login_required
+def delete_persona(request, slug):
+    persona = persona_for_owner(request.user, slug)
+    form = DeletePersonaForm(request.POST or None, persona=persona)
+    if request.method == "POST" and form.is_valid():
+        name = persona.name
+        deletion.delete_persona(persona)
+        messages.success(request, f"{name} and all of its files, models and chats were deleted.")
+        return redirect("dashboard")
+    return render(
+        request,
+        "personas/persona_delete.html",
+        {"persona": persona, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -1,0 +1,59 @@
+"""Share links (revocable, for anyone with the link) and sharing with named users."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from personas.forms import ShareUserForm
+from personas.models import ShareLink
+from personas.services.access import persona_for_owner
+
+
+def _sharing_url(slug: str) -> str:
+    return reverse("persona_detail", args=[slug]) + "#sharing"
+
+
+@login_required
+@require_POST
+def create_share_link(request, slug):
+    persona = persona_for_owner(request.user, slug)
+    ShareLink.objects.create(persona=persona)
+    messages.success(request, "Share link created: anyone with it can chat, nothing more.")
+    return redirect(_sharing_url(slug))
+
+
+@login_required
+@require_POST
+def revoke_share_link(request, slug, link_id):
+    persona = persona_for_owner(request.user, slug)
+    link = get_object_or_404(ShareLink, pk=link_id, persona=persona, revoked_at__isnull=True)
+    link.revoke()
+    messages.success(request, "Share link revoked: it no longer works.")
+    return redirect(_sharing_url(slug))
+
+
+@login_required
+@require_POST
+def share_with_user(request, slug):
+    persona = persona_for_owner(request.user, slug)
+    form = ShareUserForm(request.POST, persona=persona)
+    if form.is_valid():
+        user = form.cleaned_data["username"]
+        persona.shared_with.add(user)
+        messages.success(request, f"{user.username} can now chat with {persona.name}.")
+    else:
+        messages.error(request, " ".join(form.errors.get("username", ["Check the name."])))
+    return redirect(_sharing_url(slug))
+
+
+@login_required
+@require_POST
+def unshare_with_user(request, slug, user_id):
+    persona = persona_for_owner(request.user, slug)
+    user = get_object_or_404(get_user_model(), pk=user_id)
+    persona.shared_with.remove(user)
+    messages.success(request, f"{user.username} can no longer chat with {persona.name}.")
+    return redirect(_sharing_url(slug))

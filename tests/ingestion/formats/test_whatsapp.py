@@ -1,0 +1,156 @@
+import codecs
+import zipfile
+from datetime import datetime
+
+import pytest
+
+from ingestion import build_pairs, inspect, iter_messages
+from tests.ingestion.conftest import FIXTURES
+
+WA = FIXTURES / "whatsapp"
+
+
+def texts(path):
+    return [(m.kind, m.author, m.text) for m in iter_messages(path)]
+
+
+def test_android_us_12h_month_first_with_system_media_and_multiline():
+    messages = list(iter_messages(WA / "WhatsApp Chat with Maya.txt"))
+    assert messages[0].kind == "system" and "end-to-end encrypted" in messages[0].text
+    assert messages[3].timestamp == datetime(2021, 1, 1, 0, 0)  # 12:00 AM is midnight
+    assert messages[3].text == "Happy new year 🎉\nsecond line of the same message"
+    assert messages[3].line == 4 and messages[4].line == 6
+    kinds = {m.text: m.kind for m in messages}
+    assert kinds["<Media omitted>"] == "media"
+    assert kinds["IMG-20210113-WA0001.jpg (file attached)"] == "media"
+    assert kinds["This message was deleted"] == "system"
+    assert messages[-2].timestamp == datetime(2021, 1, 13, 9, 16)
+
+
+def test_title_comes_from_the_export_file_name():
+    summary = inspect(WA / "WhatsApp Chat with Maya.txt")
+    assert summary["conversation_list"][0]["id"] == "Maya"
+    assert summary["conversation_list"][0]["is_group"] is False
+
+
+def test_summary_counts_only_messages_people_wrote():
+    summary = inspect(WA / "WhatsApp Chat with Maya.txt")
+    assert summary["format"] == "whatsapp"
+    assert summary["messages"] == 5
+    assert summary["participants"] == {"Maya": 3, "Anand": 2}
+    assert summary["first"] == "2020-12-31T23:59:00"
+    assert summary["last"] == "2021-01-13T09:16:00"
+    assert summary["skipped"] == 0 and summary["warnings"] == []
+
+
+def test_german_24h_dotted_dates_and_localized_placeholders():
+    messages = list(iter_messages(WA / "android_de_24h.txt"))
+    assert messages[1].timestamp == datetime(2020, 12, 31, 23, 59)
+    assert [m.kind for m in messages] == ["system", "text", "text", "media", "system", "text"]
+    assert messages[-1].timestamp == datetime(2021, 1, 13, 9, 15)
+
+
+def test_spanish_localized_am_pm_day_first():
+    messages = list(iter_messages(WA / "android_es_ampm.txt"))
+    assert messages[0].timestamp == datetime(2020, 12, 31, 23, 59)  # "11:59 p. m."
+    assert messages[1].timestamp == datetime(2021, 1, 1, 0, 0)  # "12:00 a. m."
+    assert messages[2].kind == "media"
+    assert messages[3].timestamp == datetime(2021, 1, 13, 13, 15)
+
+
+def test_year_month_day_order():
+    stamps = [m.timestamp for m in iter_messages(WA / "android_iso_24h.txt")]
+    assert stamps == [datetime(2020, 12, 31, 23, 59), datetime(2021, 1, 1, 0, 0)]
+
+
+def test_ios_brackets_seconds_narrow_nbsp_and_invisible_marks():
+    messages = list(iter_messages(WA / "ios_narrow_nbsp.txt"))
+    assert [m.kind for m in messages] == ["system", "text", "text", "media", "system", "text"]
+    assert messages[1].timestamp == datetime(2020, 12, 31, 23, 59, 30)
+    assert messages[2].text == "Yes!\nStill here."
+    assert messages[3].text == "image omitted"
+    assert messages[5].text == "Morning"  # the "<This message was edited>" marker is not text
+    assert all("\u200e" not in m.text for m in messages)
+
+
+def test_ios_group_zip_with_attachment():
+    path = WA / "WhatsApp Chat - Friends.zip"
+    summary = inspect(path)
+    conversation = summary["conversation_list"][0]
+    assert conversation["title"] == "Friends" and conversation["is_group"]
+    assert summary["participants"] == {"Maya": 2, "Ravi": 1, "Anand": 1}
+    kinds = [m.kind for m in iter_messages(path)]
+    assert kinds.count("system") == 3 and kinds.count("media") == 1
+    (pair,) = build_pairs([path], me=["Anand"])
+    assert pair.addressee == "Friends"
+    assert pair.context == (("Maya", "Ready for midnight?"), ("Ravi", "Always"))
+
+
+def test_ambiguous_day_month_order_is_reported():
+    summary = inspect(WA / "ambiguous_dates.txt")
+    assert any("ambiguous" in w for w in summary["warnings"])
+    assert summary["first"] == "2021-02-01T10:00:00"
+
+
+def test_day_first_is_inferred_from_a_late_date(tmp_path):
+    lines = [f"0{d}/01/21, 10:0{d} - A{d % 2}: hi {d}" for d in range(1, 10)]
+    lines.append("25/01/21, 10:00 - A0: late")
+    path = tmp_path / "chat.txt"
+    path.write_text("\n".join(lines) + "\n")
+    stamps = [m.timestamp for m in iter_messages(path)]
+    assert stamps[1] == datetime(2021, 1, 2, 10, 2)
+    assert inspect(path)["warnings"] == []
+
+
+def test_malformed_lines_are_counted_with_line_numbers():
+    summary = inspect(WA / "malformed_lines.txt")
+    assert summary["skipped"] == 3
+    assert summary["messages"] == 2
+    assert any(w.startswith("malformed_lines.txt:1:") for w in summary["warnings"])
+    assert any(w.startswith("malformed_lines.txt:3:") for w in summary["warnings"])
+    assert any(w.startswith("malformed_lines.txt:4:") for w in summary["warnings"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"])
+def test_encodings(tmp_path, encoding):
+    text = (WA / "android_es_ampm.txt").read_text(encoding="utf-8")
+    path = tmp_path / "chat.txt"
+    path.write_bytes(text.encode(encoding))
+    if encoding == "utf-16":
+        assert path.read_bytes()[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    assert texts(path) == texts(WA / "android_es_ampm.txt")
+
+
+def test_windows_line_endings(tmp_path):
+    path = tmp_path / "chat.txt"
+    path.write_bytes((WA / "android_de_24h.txt").read_bytes().replace(b"\n", b"\r\n"))
+    assert texts(path) == texts(WA / "android_de_24h.txt")
+
+
+def test_android_zip_with_localized_chat_name(tmp_path):
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(WA / "android_de_24h.txt", "WhatsApp Chat mit Maya.txt")
+    summary = inspect(path)
+    assert summary["format"] == "whatsapp"
+    assert summary["conversation_list"][0]["title"] == "Maya"
+    assert summary["messages"] == 3
+
+
+def test_german_12h_words_and_unknown_am_pm_words(tmp_path):
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "31.12.20, 11:59 nachm. - Maya: Prost\n01.01.21, 12:01 vorm. - Anand: Prost!\n"
+        "01.01.21, 9:00 xyz - Maya: odd clock\n"
+    )
+    stamps = [m.timestamp for m in iter_messages(path)]
+    assert stamps[:2] == [datetime(2020, 12, 31, 23, 59), datetime(2021, 1, 1, 0, 1)]
+    assert any("unknown AM/PM word" in w for w in inspect(path)["warnings"])
+
+
+def test_long_multiline_message_at_the_start_is_still_detected(tmp_path):
+    path = tmp_path / "chat.txt"
+    body = "\n".join(f"line {i}" for i in range(60))
+    path.write_text(f"1/1/21, 10:00 - Maya: poem\n{body}\n1/1/21, 10:01 - Anand: wow\n")
+    messages = list(iter_messages(path))
+    assert len(messages) == 2 and messages[0].text.count("\n") == 60

@@ -1,0 +1,48 @@
+import io
+import json
+
+import yaml
+
+from ingestion import Pair, inspect, suggest_identity, write_corpus
+from tests.ingestion.conftest import FIXTURES
+
+
+def test_suggested_identity_is_present_in_most_conversations():
+    summaries = [
+        inspect(FIXTURES / "whatsapp" / "WhatsApp Chat with Maya.txt"),
+        inspect(FIXTURES / "whatsapp" / "WhatsApp Chat - Friends.zip"),
+        inspect(FIXTURES / "telegram_json" / "full_export.json"),
+    ]
+    # Maya talks more, but Anand is in every conversation (including Saved Messages).
+    assert suggest_identity(summaries) == "Anand"
+
+
+def test_pair_formats_suggest_nobody():
+    summary = inspect(FIXTURES / "csv" / "pairs_tab.csv")
+    assert summary["suggested_identity"] is None
+    assert suggest_identity([summary]) is None
+    assert suggest_identity([]) is None
+
+
+PAIRS = [
+    Pair((("Maya", "Hi 😄"), ("Maya", "there?")), "yes: here", "Maya", "chat.txt", "Maya"),
+    Pair((("Human", "q"),), "a\nb", None, "x.yml", "1"),
+]
+
+
+def test_yaml_export_is_a_chatterbot_corpus():
+    out = io.StringIO()
+    write_corpus(PAIRS, "yml", out)
+    data = yaml.safe_load(out.getvalue())
+    assert data["conversations"] == [["there?", "yes: here"], ["q", "a\nb"]]
+    assert data["categories"] == ["persona"]
+    assert "😄" not in out.getvalue() or "\\U" not in out.getvalue()
+
+
+def test_jsonl_export_keeps_everything():
+    out = io.StringIO()
+    write_corpus(PAIRS, "jsonl", out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert rows[0]["context"] == [["Maya", "Hi 😄"], ["Maya", "there?"]]
+    assert rows[0]["addressee"] == "Maya" and rows[1]["addressee"] is None
+    assert "😄" in out.getvalue()

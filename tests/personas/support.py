@@ -1,0 +1,72 @@
+"""Helpers shared by the backend tests (paths to data, uploads)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO / ".." / "shared"
+DANNY = SHARED / "corpora" / "seed-notebook" / "yml" / "danny.yml"
+WHATSAPP_SAMPLE = REPO / "samples" / "whatsapp-sample.txt"
+
+
+def upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or path.name, path.read_bytes())
+TINY_PAIRS = REPO / "tests" / "fixtures" / "personas" / "tiny-pairs.yml"
+
+# Shapes small enough that a training run takes seconds on two CPU cores.
+TINY_OVERRIDES = {
+    "epochs": 4,
+    "batch_size": 8,
+    "vocab_size": 300,
+    "embedding_dim": 16,
+    "hidden_size": 32,
+    "num_layers": 1,
+    "sampled_softmax": 0,
+    "max_source_len": 32,
+    "max_target_len": 16,
+    "learning_rate": 0.01,
+    "warmup_steps": 1,
+    "val_fraction": 0.2,
+    "early_stopping_patience": 50,
+    "jit_compile": False,  # XLA compilation costs more than it saves at this size
+    "seed": 0,
+}
+
+
+def worker_env(media_root: Path, tmp_path: Path) -> dict:
+    """Environment for a worker subprocess that uses this test's database and media folder."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        auth = f"{db['USER']}:{db['PASSWORD']}@" if db["USER"] else ""
+        url = f"postgres://{auth}{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "MEDIA_ROOT": str(media_root),
+        "DIGITAL_YOU_BASE_MODEL": str(settings.BASE_MODEL_DIR),
+        "DIGITAL_YOU_EVALUATION_MAX_PAIRS": "8",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def run_worker_until_idle(env: dict, timeout: float = 240):
+    """Run a real task worker process until the queue is empty."""
+    from django.conf import settings
+
+    if settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend"):
+        args = ["db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0"]
+    else:
+        args = ["rqworker", "default", "--burst", "--job-class", "django_tasks_rq.backend.Job"]
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )

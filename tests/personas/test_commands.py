@@ -1,0 +1,96 @@
+"""The command-line contract: import -> train -> evaluate -> chat on danny.yml."""
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from personas.models import Persona, TrainingRun
+from tests.personas.support import DANNY, TINY_OVERRIDES
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+EVALUATION_KEYS = {
+    "perplexity", "baseline_trigram_perplexity", "f1", "baseline_retrieval_f1",
+    "distinct_1", "distinct_2", "style", "sounds_like_you", "samples",
+}
+
+
+class CountingOut(io.StringIO):
+    """stdout that remembers how often it was flushed (one flush per streamed increment)."""
+
+    flushes = 0
+
+    def flush(self):
+        self.flushes += 1
+        super().flush()
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def tiny_settings() -> list[str]:
+    # danny.yml has more distinct characters (emoji) than the tiniest vocabulary holds.
+    overrides = {**TINY_OVERRIDES, "epochs": 1, "batch_size": 32, "vocab_size": 600}
+    return [arg for key, value in overrides.items() for arg in ("--set", f"{key}={value}")]
+
+
+def test_cli_chain_on_danny(media_root, settings, monkeypatch):
+    settings.EVALUATION_MAX_PAIRS = 8
+    out = run("import_chats", "ana/danny", str(DANNY))
+    assert "danny.yml: yaml" in out
+    pairs = int(out.rsplit(";", 1)[1].split()[0])
+    assert pairs > 1000
+    persona = Persona.objects.get(owner__username="ana", slug="danny")
+    assert "already imported" in run("import_chats", "ana/danny", str(DANNY))
+    assert persona.files.count() == 1
+
+    out = run("train_persona", "ana/danny", "--seed", "3", *tiny_settings())
+    assert "Model version 1 of ana/danny is active" in out
+    run_row = persona.runs.get()
+    assert run_row.status == TrainingRun.Status.SUCCEEDED and run_row.overrides["seed"] == 3
+
+    report = json.loads(run("evaluate_persona", "ana/danny", "--json", "--max-pairs", "8"))
+    assert EVALUATION_KEYS <= set(report)
+    assert report["perplexity"] > 1 and report["baseline_trigram_perplexity"] > 1
+    assert "perplexity" in run("evaluate_persona", "ana/danny", "--max-pairs", "8")
+
+    out = CountingOut()
+    call_command("chat_persona", "ana/danny", "--message", "Hi! How are you?", stdout=out)
+    reply = out.getvalue()
+    assert reply.startswith("danny> ") and len(reply.strip()) > len("danny>")
+    assert out.flushes >= 2  # flushed per decoded increment, not once at the end
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("hello\nwhat do you like?\nexit\n"))
+    out = run("chat_persona", "ana/danny", "--strategy", "beam")
+    assert out.count("danny> ") == 2
+    conversation = persona.conversations.order_by("-id").first()
+    assert list(conversation.messages.values_list("role", flat=True)) == [
+        "user", "persona", "user", "persona"
+    ]
+
+
+def test_train_without_data_fails_clearly(media_root, make_persona):
+    make_persona("ana", "empty")
+    with pytest.raises(CommandError, match="no usable data"):
+        run("train_persona", "ana/empty")
+    with pytest.raises(CommandError, match="No persona ana/nobody"):
+        run("train_persona", "ana/nobody")
+    with pytest.raises(CommandError, match="no trained model"):
+        run("evaluate_persona", "ana/empty")
+    with pytest.raises(CommandError, match="USER/SLUG"):
+        run("chat_persona", "just-a-name")
+
+
+def test_bad_override_fails_the_run_with_its_name(media_root, make_persona):
+    from personas.models import DataFile
+
+    persona = make_persona("ana", "x")
+    DataFile.objects.create(persona=persona, original_name="a", file="u/a", status="parsed")
+    with pytest.raises(CommandError, match="no_such_field"):
+        run("train_persona", "ana/x", "--set", "no_such_field=1")
+    assert persona.runs.get().status == TrainingRun.Status.FAILED

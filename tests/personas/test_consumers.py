@@ -1,0 +1,301 @@
+"""Websocket consumers without a trained model: who may connect, and bad frames."""
+
+import asyncio
+import json
+
+import hypothesis
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
+from hypothesis import strategies as st
+
+from avatar_site.asgi import application
+from personas.models import ChatMessage, Conversation, Persona, TrainingRun
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
+
+
+async def headers_for(client, user):
+    await database_sync_to_async(client.force_login)(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    return ORIGIN + [(b"cookie", cookie)]
+
+
+@database_sync_to_async
+def make_persona(username="ana", slug="me") -> Persona:
+    user = User.objects.filter(username=username).first() or User.objects.create_user(
+        username, password="x-long-pw-1"
+    )
+    return Persona.objects.create(owner=user, slug=slug, name=slug.title())
+
+
+async def open_socket(path, headers):
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+async def test_strangers_and_anonymous_are_refused(client, media_root):
+    persona = await make_persona()
+    stranger = await database_sync_to_async(User.objects.create_user)("bo", password="x-long-pw-1")
+    headers = await headers_for(client, stranger)
+    for path in ("/ws/personas/me/chat/", "/ws/personas/me/training/"):
+        _, connected, code = await open_socket(path, headers)
+        assert not connected and code == 4404
+        _, connected, _ = await open_socket(path, ORIGIN)
+        assert not connected
+    # Once shared with, bo may chat but still not see training.
+    await database_sync_to_async(persona.shared_with.add)(stranger)
+    communicator, connected, _ = await open_socket("/ws/personas/me/chat/", headers)
+    assert connected
+    await communicator.disconnect()
+    _, connected, _ = await open_socket("/ws/personas/me/training/", headers)
+    assert not connected
+
+
+async def test_bad_frames_get_error_frames_and_the_socket_stays(client, media_root, settings):
+    settings.CHAT_MAX_MESSAGE_CHARS = 50
+    persona = await make_persona()
+    communicator, connected, _ = await open_socket(
+        "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+    )
+    assert connected
+    bad_frames = [
+        {"text_data": "not json {"},
+        {"text_data": "[1, 2]"},
+        {"text_data": '{"type": "dance"}'},
+        {"bytes_data": b"\x00\xff binary"},
+        {"text_data": '{"type": "message", "text": "   "}'},
+        {"text_data": '{"type": "message", "text": 42}'},
+        {"text_data": '{"type": "message", "text": "' + "x" * 51 + '"}'},
+        {"text_data": "x" * 100_000},
+        {"text_data": '{"type": "message", "text": "hi", "strategy": "shout"}'},
+        {"text_data": '{"type": "message", "text": "hi", "temperature": "hot"}'},
+        {"text_data": '{"type": "message", "text": "hi", "conversation": "../1"}'},
+        {"text_data": '{"type": "message", "text": "hi", "conversation": 99999}'},
+    ]
+    for frame in bad_frames:
+        await communicator.send_to(**frame)
+        reply = await communicator.receive_json_from(timeout=5)
+        assert reply["type"] == "error" and reply["error"], frame
+    # Well-formed, but nothing to answer with yet: a clear error, nothing half-saved.
+    await communicator.send_json_to({"type": "message", "text": "hello"})
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "conversation"
+    error = await communicator.receive_json_from(timeout=10)
+    assert error == {"type": "error", "error": "Me has no trained model yet. Train it first."}
+    assert await database_sync_to_async(ChatMessage.objects.count)() == 0
+    await communicator.disconnect()
+
+
+async def test_rate_limit_counts_saved_messages(client, media_root, settings):
+    settings.CHAT_RATE_LIMIT = 2
+    persona = await make_persona()
+
+    @database_sync_to_async
+    def two_recent_messages():
+        conversation = Conversation.objects.create(persona=persona, user=persona.owner)
+        for text in ("one", "two"):
+            conversation.messages.create(role="user", text=text)
+
+    await two_recent_messages()
+    communicator, _, _ = await open_socket(
+        "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+    )
+    await communicator.send_json_to({"type": "message", "text": "three"})
+    reply = await communicator.receive_json_from(timeout=5)
+    assert reply["type"] == "error" and "2 messages a minute" in reply["error"]
+    await communicator.disconnect()
+
+
+async def test_idle_socket_is_closed(client, media_root, settings):
+    settings.CHAT_IDLE_TIMEOUT_S = 1
+    persona = await make_persona()
+    communicator, _, _ = await open_socket(
+        "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+    )
+    reply = await communicator.receive_json_from(timeout=5)
+    assert reply["type"] == "error" and "without messages" in reply["error"]
+    assert await communicator.receive_output(timeout=5) == {
+        "type": "websocket.close", "code": 4408
+    }
+
+
+async def test_share_link_lets_anonymous_visitors_in_until_revoked(media_root):
+    persona = await make_persona()
+    link = await database_sync_to_async(persona.share_links.create)()
+    communicator, connected, _ = await open_socket(f"/ws/share/{link.token}/chat/", ORIGIN)
+    assert connected
+    await database_sync_to_async(link.revoke)()
+    await communicator.send_json_to({"type": "message", "text": "still there?"})
+    reply = await communicator.receive_json_from(timeout=5)
+    assert reply == {"type": "error", "error": "You no longer have access to this persona."}
+    await communicator.disconnect()
+    _, connected, _ = await open_socket(f"/ws/share/{link.token}/chat/", ORIGIN)
+    assert not connected
+    _, connected, _ = await open_socket("/ws/share/not-a-token/chat/", ORIGIN)
+    assert not connected
+
+
+async def test_training_socket_follows_the_database_row(client, media_root):
+    persona = await make_persona()
+    communicator, connected, _ = await open_socket(
+        "/ws/personas/me/training/", await headers_for(client, persona.owner)
+    )
+    assert connected
+    first = await communicator.receive_json_from(timeout=5)
+    assert first["type"] == "progress" and first["run"] is None and first["status"] == "none"
+
+    run = await database_sync_to_async(TrainingRun.objects.create)(
+        persona=persona, status="running", step=3, total_steps=10, epoch=1, train_loss=2.5,
+        history=[{"step": 3, "epoch": 1, "train_loss": 2.5, "val_perplexity": None}],
+    )
+    frame = await communicator.receive_json_from(timeout=5)
+    assert (frame["run"], frame["status"], frame["step"], frame["percent"]) == (
+        run.pk, "running", 3, 30
+    )
+    assert frame["history"][0]["train_loss"] == 2.5
+
+    # A worker on the channel layer can push between polls.
+    await asyncio.sleep(0.1)
+    pushed = {**frame, "step": 4, "percent": 40}
+    await get_channel_layer().group_send(
+        f"training-{run.pk}", {"type": "push", "frame": pushed}
+    )
+    assert (await communicator.receive_json_from(timeout=5))["step"] == 4
+
+    await communicator.send_json_to({"type": "cancel"})
+    frame = await communicator.receive_json_from(timeout=5)
+    while not frame["cancel_requested"]:
+        frame = await communicator.receive_json_from(timeout=5)
+    assert frame["status"] == "running"
+    await communicator.send_to(text_data="garbage")
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "error"
+    await communicator.disconnect()
+
+
+async def read_reply(communicator) -> tuple[int, list[str], dict, list[dict]]:
+    """Frames of one reply: conversation id, token texts, the end frame, other frames."""
+    first = await communicator.receive_json_from(timeout=30)
+    assert first["type"] == "conversation", first
+    tokens, others = [], []
+    while True:
+        frame = await communicator.receive_json_from(timeout=30)
+        if frame["type"] == "token":
+            tokens.append(frame["text"])
+        elif frame["type"] == "end":
+            return first["id"], tokens, frame, others
+        else:
+            assert frame["type"] == "notice", frame
+            others.append(frame)
+
+
+@database_sync_to_async
+def saved_messages(conversation_id: int) -> list[tuple[str, str]]:
+    return list(
+        ChatMessage.objects.filter(conversation_id=conversation_id).values_list("role", "text")
+    )
+
+
+async def test_reply_streams_in_order_and_is_saved(client, install_model, tiny_artifact):
+    persona = await make_persona()
+    await database_sync_to_async(install_model)(persona, tiny_artifact)
+    communicator, connected, _ = await open_socket(
+        "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+    )
+    assert connected
+    await communicator.send_json_to(
+        {"type": "message", "text": "how are you", "conversation": None, "addressee": "Alex"}
+    )
+    conversation_id, tokens, end, _ = await read_reply(communicator)
+    assert len(tokens) >= 2
+    assert end["text"] == "".join(tokens)
+    assert await saved_messages(conversation_id) == [
+        ("user", "how are you"), ("persona", end["text"])
+    ]
+    conversation = await database_sync_to_async(Conversation.objects.get)(pk=conversation_id)
+    assert (conversation.user_id, conversation.addressee) == (persona.owner_id, "Alex")
+
+    # The next message continues the same conversation, from the database.
+    await communicator.send_json_to(
+        {"type": "message", "text": "bye", "conversation": conversation_id, "strategy": "sample",
+         "temperature": 0.8}
+    )
+    again, tokens, end, _ = await read_reply(communicator)
+    assert again == conversation_id and tokens
+    assert len(await saved_messages(conversation_id)) == 4
+    await communicator.disconnect()
+
+
+async def test_two_chats_at_once_both_stream(client, install_model, tiny_artifact):
+    persona = await make_persona()
+    await database_sync_to_async(install_model)(persona, tiny_artifact)
+    link = await database_sync_to_async(persona.share_links.create)()
+    headers = await headers_for(client, persona.owner)
+    owner, _, _ = await open_socket("/ws/personas/me/chat/", headers)
+    visitor, connected, _ = await open_socket(f"/ws/share/{link.token}/chat/", ORIGIN)
+    assert connected
+    await owner.send_json_to({"type": "message", "text": "hi"})
+    await visitor.send_json_to({"type": "message", "text": "hi"})
+    replies = await asyncio.gather(read_reply(owner), read_reply(visitor))
+    mine, theirs = replies[0][0], replies[1][0]
+
+    @database_sync_to_async
+    def owners():
+        return {c.pk: (c.user_id, c.share_link_id) for c in Conversation.objects.all()}
+
+    assert await owners() == {mine: (persona.owner_id, None), theirs: (None, link.pk)}
+    # A visitor cannot continue the owner's conversation.
+    await visitor.send_json_to({"type": "message", "text": "hi", "conversation": mine})
+    assert (await visitor.receive_json_from(timeout=5))["error"] == "No such conversation."
+    await owner.disconnect()
+    await visitor.disconnect()
+
+
+FRAME_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30),
+    st.lists(st.integers(), max_size=3),
+)
+MESSAGE_LIKE = st.fixed_dictionaries(
+    {"type": st.sampled_from(["message", "cancel", "", "MESSAGE"])},
+    optional={
+        key: FRAME_VALUES
+        for key in ("text", "conversation", "addressee", "strategy", "temperature", "top_k")
+    },
+).map(json.dumps)
+FRAMES = st.one_of(
+    st.text(min_size=1, max_size=200), MESSAGE_LIKE, st.binary(min_size=1, max_size=50)
+)
+
+
+@hypothesis.settings(
+    max_examples=25, deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(frames=st.lists(FRAMES, min_size=1, max_size=8))
+def test_fuzzed_frames_only_ever_get_clean_answers(frames, client, media_root):
+    async def scenario():
+        persona = await database_sync_to_async(
+            Persona.objects.select_related("owner").filter(slug="me").first
+        )() or await make_persona()
+        communicator, connected, _ = await open_socket(
+            "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+        )
+        assert connected
+        for frame in frames:
+            if isinstance(frame, bytes):
+                await communicator.send_to(bytes_data=frame)
+            else:
+                await communicator.send_to(text_data=frame)
+            reply = await communicator.receive_json_from(timeout=10)
+            if reply["type"] == "conversation":  # valid message, but no model to answer
+                reply = await communicator.receive_json_from(timeout=10)
+            assert reply["type"] == "error" and isinstance(reply["error"], str), reply
+        assert await communicator.receive_nothing(timeout=0.05)
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()

@@ -1,0 +1,100 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from personas.models import DataFile
+from personas.services.corpus import persona_pairs, preview_pairs, write_persona_corpus
+from personas.services.uploads import (
+    DuplicateUpload,
+    UploadRejected,
+    parse_data_file,
+    store_upload,
+)
+from tests.personas.support import WHATSAPP_SAMPLE, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_upload_is_stored_under_a_random_name_and_parsed(media_root, make_persona):
+    persona = make_persona()
+    data_file = store_upload(persona, upload(WHATSAPP_SAMPLE, "Chat with Alex.txt"))
+    assert data_file.original_name == "Chat with Alex.txt"
+    assert "Alex" not in data_file.file.name and data_file.file.name.endswith(".txt")
+    assert (media_root / data_file.file.name).read_bytes() == WHATSAPP_SAMPLE.read_bytes()
+    assert len(data_file.sha256) == 64 and data_file.size == WHATSAPP_SAMPLE.stat().st_size
+
+    parsed = parse_data_file(data_file)
+    assert parsed.status == DataFile.Status.PARSED
+    assert parsed.format and parsed.summary["messages"] > 100
+    assert parsed.summary["path"] == "Chat with Alex.txt"  # never the random name
+    persona.refresh_from_db()
+    assert persona.identities == [parsed.summary["suggested_identity"]]
+
+
+def test_same_file_twice_is_refused(media_root, make_persona):
+    persona = make_persona()
+    first = store_upload(persona, upload(WHATSAPP_SAMPLE))
+    with pytest.raises(DuplicateUpload) as info:
+        store_upload(persona, upload(WHATSAPP_SAMPLE, "again.txt"))
+    assert info.value.existing == first
+    assert persona.files.count() == 1
+
+
+def test_size_limits_per_file_and_per_user(media_root, make_persona, settings):
+    persona = make_persona()
+    settings.MAX_UPLOAD_MB = 1
+    with pytest.raises(UploadRejected, match="1 MB limit per file"):
+        store_upload(persona, SimpleUploadedFile("big.txt", b"x" * (1024 * 1024 + 1)))
+    settings.MAX_UPLOAD_MB, settings.MAX_USER_STORAGE_MB = 10, 1
+    store_upload(persona, SimpleUploadedFile("a.txt", b"a" * 700_000))
+    other = make_persona(slug="other")  # the limit counts all of the user's personas
+    with pytest.raises(UploadRejected, match="storage limit"):
+        store_upload(other, SimpleUploadedFile("b.txt", b"b" * 700_000))
+    assert len([p for p in (media_root / "uploads").rglob("*") if p.is_file()]) == 1
+    assert DataFile.objects.count() == 1
+
+
+def test_unreadable_file_fails_with_a_reason(media_root, make_persona):
+    persona = make_persona()
+    data_file = store_upload(persona, SimpleUploadedFile("photo.json", b"\x89PNG\r\n\x1a\n\0\0"))
+    parsed = parse_data_file(data_file)
+    assert parsed.status == DataFile.Status.FAILED
+    assert parsed.error
+    assert persona_pairs(persona) == []
+
+
+def test_pairs_use_identities_and_exclusions(media_root, make_persona):
+    persona = make_persona()
+    data_file = parse_data_file(store_upload(persona, upload(WHATSAPP_SAMPLE)))
+    me = persona.__class__.objects.get(pk=persona.pk).identities[0]
+    persona.identities = [me]
+    pairs = persona_pairs(persona)
+    assert pairs and all(pair.response for pair in pairs)
+    assert preview_pairs(persona, 3) == pairs[:3]
+
+    conversations = {pair.conversation for pair in pairs}
+    persona.excluded_conversations = [f"{data_file.pk}:{c}" for c in conversations]
+    assert persona_pairs(persona) == []
+
+    other_names = [n for n in data_file.summary["participants"] if n != me]
+    persona.excluded_conversations, persona.identities = [], other_names[:1]
+    assert {p.response for p in persona_pairs(persona)}.isdisjoint({p.response for p in pairs})
+
+
+def test_corpus_download(media_root, make_persona, tmp_path):
+    persona = make_persona()
+    parse_data_file(store_upload(persona, upload(WHATSAPP_SAMPLE)))
+    persona.refresh_from_db()
+    out = tmp_path / "corpus.jsonl"
+    with out.open("w", encoding="utf-8") as handle:
+        write_persona_corpus(persona, "jsonl", handle)
+    assert len(out.read_text().splitlines()) == len(persona_pairs(persona))
+
+
+def test_unwritable_storage_is_a_clear_error_and_saves_nothing(make_persona, settings, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the media folder should be")
+    settings.MEDIA_ROOT = str(blocker / "media")
+    persona = make_persona()
+    with pytest.raises(UploadRejected, match="could not be stored"):
+        store_upload(persona, upload(WHATSAPP_SAMPLE))
+    assert not DataFile.objects.exists()
