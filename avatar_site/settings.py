@@ -126,7 +126,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 defaults to a 5 s socket timeout, which breaks the layer's blocking
+            # 5 s reads of idle sockets (channels_redis#422); allow well over that.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }
     INSTALLED_APPS += ["django_rq"]

@@ -33,8 +33,10 @@ REFERENCE = dict(embedding_dim=128, num_layers=1, hidden_size=256, vocab_size=80
 VARIANTS = {
     "reference_full_softmax": dict(sampled_softmax=0),
     "reference_sampled_512": dict(sampled_softmax=512),
+    "reference_sampled_512_input_feeding": dict(sampled_softmax=512, input_feeding=True),
     "reference_sampled_512_xla": dict(sampled_softmax=512, jit_compile=True),
     "reference_sampled_512_bf16": dict(sampled_softmax=512, bfloat16=True),
+    "reference_full_softmax_bf16": dict(sampled_softmax=0, bfloat16=True),
     "reference_full_softmax_xla_bf16": dict(sampled_softmax=0, jit_compile=True, bfloat16=True),
 }
 
@@ -56,14 +58,17 @@ def measure(config, length: int, steps: int) -> dict:
     started = time.perf_counter()
     step(*batch, addressee, tf.constant([0, 0]))[0].numpy()
     compile_s = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for i in range(steps):
         loss, count = step(*batch, addressee, tf.constant([0, i + 1]))
     loss.numpy()
     seconds = (time.perf_counter() - started) / steps
+    cpu_seconds = (time.process_time() - cpu_started) / steps
     return {
         "tokens_per_s": round(float(count) / seconds),
         "step_ms": round(seconds * 1000, 1),
+        # CPU time per step: how much of the shared machine the step really used.
+        "cpu_ms_per_step": round(cpu_seconds * 1000, 1),
         "first_step_s": round(compile_s, 2),
         "batch": config.batch_size, "length": length,
         "sampled_softmax": config.sampled_softmax if sampler is not None else 0,

@@ -32,19 +32,6 @@ def _mask_phone(match: re.Match) -> str:
     return "<phone>"
 
 
-def _needs_spacing(text: str) -> bool:
-    # Cheap checks first: most chat messages are already single-spaced ASCII.
-    return (
-        not text.isascii()
-        or "  " in text
-        or "\n" in text
-        or "\t" in text
-        or "\r" in text
-        or text[:1] == " "
-        or text[-1:] == " "
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class CleaningPolicy:
     """Defaults keep the person's style (emoji, casing, punctuation) and mask private data."""
@@ -88,7 +75,10 @@ class CleaningPolicy:
             text = SPECIAL_RE.sub(lambda m: m.group(1) or " ", text)
         if self.lowercase:
             text = text.lower()
-        if self.normalize_whitespace and _needs_spacing(text):
+        # isprintable() is False for any whitespace but the ASCII space: one C-speed check.
+        if self.normalize_whitespace and (
+            "  " in text or not text.isprintable() or text[:1] == " " or text[-1:] == " "
+        ):
             if self.keep_newlines:
                 text = "\n".join(
                     " ".join(part.split()) for part in text.split("\n") if part.strip()

@@ -84,6 +84,8 @@ def _pairs_from_turns(
     session = -1
     responders = identity
     conversation = Conversation("", "", "")
+    addressee_for: tuple | None = None
+    addressee = None
     for turn in turns:
         if turn.conversation != current or turn.session != session:
             window.clear()
@@ -93,13 +95,19 @@ def _pairs_from_turns(
                     current, current, ""
                 )
                 responders = _responders(conversation, identity, convai2_side)
+                addressee_for = None
             session = turn.session
         mine = turn.author.casefold() in responders
         if mine and window and not last_mine:
+            # Participants can still grow while a file streams: recompute only when they do.
+            known = (len(conversation.participants), conversation.is_group, window[-1][0])
+            if known != addressee_for:
+                addressee_for = known
+                addressee = _addressee(conversation, responders, window[-1][0])
             yield Pair(
                 tuple(window),
                 turn.text,
-                _addressee(conversation, responders, window[-1][0]),
+                addressee,
                 conversation.source or report.path,
                 current,
                 turn.start,

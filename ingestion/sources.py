@@ -185,6 +185,3 @@ def _copy_limited(archive, member, destination, limits, written, label) -> int:
     ) as exc:
         raise IngestionError(f"{label}: corrupt archive entry {member.filename!r} ({exc})") from exc
     return copied
-
-
-__all__ = ["Document", "ZipLimits", "open_documents", "detect_encoding"]

@@ -22,7 +22,7 @@ class ModelConfig:
     num_layers: int = 1
     bidirectional: bool = False
     attention: str = "bahdanau"
-    input_feeding: bool = True
+    input_feeding: bool = False
     dropout: float = 0.2
     tie_embeddings: bool = False
     addressee_dim: int = 16

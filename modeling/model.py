@@ -34,7 +34,9 @@ class Weights:
     addressee: tf.Tensor
     encoder: list[list[LSTMWeights]]
     decoder: list[LSTMWeights]  # layer 0's kernel covers [token; addressee] only
-    feed: tf.Tensor | None  # layer 0's kernel rows for the fed-back attention vector
+    # Layer 0's kernel rows for the fed-back attention vector stacked on its recurrent kernel,
+    # so [attention; h] takes one matmul per step instead of two.
+    feed: tf.Tensor | None
     att_w: tf.Tensor | None
     att_query: tf.Tensor | None
     att_v: tf.Tensor | None
@@ -112,7 +114,8 @@ class Seq2Seq(keras.layers.Layer):
             encoder=[[lstm(w) for w in cells] for cells in self.encoder],
             decoder=[LSTMWeights(first.kernel[:split], first.recurrent, first.bias)]
             + [lstm(w) for w in self.decoder[1:]],
-            feed=first.kernel[split:] if c.input_feeding else None,
+            feed=tf.concat([first.kernel[split:], first.recurrent], 0) if c.input_feeding
+            else None,
             att_w=cast(self.att_w) if c.attention != "dot" else None,
             att_query=cast(self.att_query) if c.attention == "bahdanau" else None,
             att_v=cast(self.att_v) if c.attention == "bahdanau" else None,
@@ -135,7 +138,8 @@ class Seq2Seq(keras.layers.Layer):
             outputs, finals = [], []
             for direction, cell in enumerate(cells):
                 inputs = x if direction == 0 else _reverse(x, lengths)
-                out, final = _run_lstm(cell, inputs, mask)
+                projected = tf.einsum("bsd,dk->bsk", inputs, cell.kernel) + cell.bias
+                out, final = _run_lstm(projected, cell.recurrent, mask)
                 outputs.append(out if direction == 0 else _reverse(out, lengths))
                 finals.append(final)
             x = tf.concat(outputs, -1) if len(outputs) > 1 else outputs[0]
@@ -153,6 +157,28 @@ class Seq2Seq(keras.layers.Layer):
         inputs = self._decoder_inputs(w, decoder_in, addressee, seed)
         # The token+addressee part of the first layer's input projection for all steps at once.
         projected = tf.einsum("btd,dk->btk", inputs, w.decoder[0].kernel) + w.decoder[0].bias
+        if w.feed is None:
+            outputs = self._decode_parallel(w, projected, states, enc, keys, mask, seed)
+        else:
+            outputs = self._decode_fed(w, projected, states, enc, keys, mask, seed)
+        features = self._dropout(outputs, seed, 2)
+        if w.pre_output is not None:
+            features = tf.einsum("bth,he->bte", features, w.pre_output)
+        return features
+
+    def _decode_parallel(self, w: Weights, projected, states, enc, keys, mask, seed):
+        """Without input feeding the LSTMs need no attention inside the loop: run them over the
+        whole sequence, then attend for all steps at once (far fewer ops per step)."""
+        out, _ = _run_lstm(projected, w.decoder[0].recurrent, None, states[0])
+        for layer in range(1, len(w.decoder)):
+            cell = w.decoder[layer]
+            below = self._dropout(out, seed, 20 + layer)
+            z = tf.einsum("bth,hk->btk", below, cell.kernel) + cell.bias
+            out, _ = _run_lstm(z, cell.recurrent, None, states[layer])
+        return self._attend(w, out, enc, keys, mask)
+
+    def _decode_fed(self, w: Weights, projected, states, enc, keys, mask, seed):
+        """Input feeding: each step's LSTM input includes the previous attention vector."""
         steps = tf.transpose(projected, [1, 0, 2])
         length = tf.shape(steps)[0]
 
@@ -168,11 +194,7 @@ class Seq2Seq(keras.layers.Layer):
              tf.TensorArray(self.cdt, size=length)),
             maximum_iterations=length,
         )
-        outputs = tf.transpose(outputs.stack(), [1, 0, 2])
-        features = self._dropout(outputs, seed, 2)
-        if w.pre_output is not None:
-            features = tf.einsum("bth,he->bte", features, w.pre_output)
-        return features
+        return tf.transpose(outputs.stack(), [1, 0, 2])
 
     def step(self, w: Weights, tokens, addressee, states, attn, enc, keys, mask):
         """One decode step for tokens [W] -> (log-probs [W, V], states, attention vector)."""
@@ -190,25 +212,34 @@ class Seq2Seq(keras.layers.Layer):
         return tf.concat([x, a], -1)
 
     def _cell(self, w: Weights, z, states, attn, enc, keys, mask, seed):
+        h, c = states[0]
         if w.feed is not None:
-            z = z + tf.matmul(attn, w.feed)
-        new_states = [_lstm_step(z, *states[0], w.decoder[0].recurrent)]
+            z = z + tf.matmul(tf.concat([attn, h], -1), w.feed)
+        else:
+            z = z + tf.matmul(h, w.decoder[0].recurrent)
+        new_states = [_lstm_gates(z, c)]
         for layer in range(1, len(w.decoder)):
             cell = w.decoder[layer]
             below = self._dropout(new_states[-1][0], seed, 20 + layer)
             z = tf.matmul(below, cell.kernel) + cell.bias
             new_states.append(_lstm_step(z, *states[layer], cell.recurrent))
-        top = new_states[-1][0]
+        return new_states, self._attend(w, new_states[-1][0], enc, keys, mask)
+
+    def _attend(self, w: Weights, query, enc, keys, mask) -> tf.Tensor:
+        """Attention vector tanh(W[context; query]) for query [B, H] or [B, T, H]."""
+        single = query.shape.rank == 2
+        q = query[:, None, :] if single else query
         if w.att_query is not None:
-            q = tf.matmul(top, w.att_query)
-            scores = tf.einsum("bsh,h->bs", tf.tanh(keys + q[:, None, :]), w.att_v)
+            projected = tf.einsum("bth,hk->btk", q, w.att_query)
+            energy = tf.tanh(keys[:, None, :, :] + projected[:, :, None, :])
+            scores = tf.einsum("btsh,h->bts", energy, w.att_v)
         else:
-            scores = tf.einsum("bsh,bh->bs", keys, top)
-        scores = tf.where(mask > 0, tf.cast(scores, tf.float32), NEG_INF)
+            scores = tf.einsum("bsh,bth->bts", keys, q)
+        scores = tf.where(mask[:, None, :] > 0, tf.cast(scores, tf.float32), NEG_INF)
         weights = tf.cast(tf.nn.softmax(scores, axis=-1), self.cdt)
-        context = tf.einsum("bs,bsh->bh", weights, enc)
-        attn = tf.tanh(tf.matmul(tf.concat([context, top], -1), w.att_out))
-        return new_states, attn
+        context = tf.einsum("bts,bsh->bth", weights, enc)
+        attn = tf.tanh(tf.einsum("btk,kh->bth", tf.concat([context, q], -1), w.att_out))
+        return attn[:, 0] if single else attn
 
     def _dropout(self, x: tf.Tensor, seed: tf.Tensor | None, salt: int) -> tf.Tensor:
         if seed is None or self.cfg.dropout == 0:
@@ -263,28 +294,37 @@ def _sampled(flat, labels, w: Weights, log_q, num, seed):
 
 
 def _lstm_step(z, h, c, recurrent):
-    z = z + tf.matmul(h, recurrent)
+    return _lstm_gates(z + tf.matmul(h, recurrent), c)
+
+
+def _lstm_gates(z, c):
     i, f, g, o = tf.split(z, 4, axis=-1)
     c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
     return tf.sigmoid(o) * tf.tanh(c), c
 
 
-def _run_lstm(w: LSTMWeights, x: tf.Tensor, mask: tf.Tensor):
-    """Masked LSTM over x [B, S, D]: padding leaves the state unchanged and outputs zeros."""
-    steps = tf.transpose(tf.einsum("bsd,dk->bsk", x, w.kernel) + w.bias, [1, 0, 2])
-    keep = tf.transpose(mask, [1, 0])[:, :, None]
+def _run_lstm(projected: tf.Tensor, recurrent: tf.Tensor, mask: tf.Tensor | None,
+              initial: tuple[tf.Tensor, tf.Tensor] | None = None):
+    """LSTM over input projections [B, S, 4u]. With a mask, padding leaves the state
+    unchanged and outputs zeros (padding only ever trails, so without one it is harmless)."""
+    steps = tf.transpose(projected, [1, 0, 2])
     length = tf.shape(steps)[0]
-    zeros = tf.zeros([tf.shape(x)[0], w.recurrent.shape[0]], x.dtype)
+    if initial is None:
+        zeros = tf.zeros([tf.shape(projected)[0], recurrent.shape[0]], projected.dtype)
+        initial = (zeros, zeros)
+    keep = None if mask is None else tf.transpose(mask, [1, 0])[:, :, None]
 
     def body(t, h, c, outputs):
-        h_new, c_new = _lstm_step(steps[t], h, c, w.recurrent)
+        h_new, c_new = _lstm_step(steps[t], h, c, recurrent)
+        if keep is None:
+            return t + 1, h_new, c_new, outputs.write(t, h_new)
         m = keep[t]
         return (t + 1, m * h_new + (1 - m) * h, m * c_new + (1 - m) * c,
                 outputs.write(t, h_new * m))
 
     _, h, c, outputs = tf.while_loop(
         lambda t, *_: t < length, body,
-        (tf.constant(0), zeros, zeros, tf.TensorArray(x.dtype, size=length)),
+        (tf.constant(0), *initial, tf.TensorArray(projected.dtype, size=length)),
         maximum_iterations=length,
     )
     return tf.transpose(outputs.stack(), [1, 0, 2]), (h, c)

@@ -34,8 +34,8 @@ TIME_PART_RE = re.compile(
 )
 # Dates at line starts, for inferring day/month order without parsing whole lines.
 LINE_DATE_RE = re.compile(rf"\n[\u200e\u200f]*\[?({_DATE})[,. ]")
-CHUNK_CHARS = 1 << 20
-HEAD_CACHE_LIMIT = 50_000
+CHUNK_CHARS = 1 << 19
+HEAD_CACHE_LIMIT = 4096  # exports are chronological: recent headers are the ones that repeat
 HEAD_START = frozenset("0123456789[\u200e\u200f")
 AM_WORDS = frozenset("am a.m. a.m vorm. vorm ص fm 上午 午前 sa π.μ. 오전 म.पू.".split())
 PM_WORDS = frozenset("pm p.m. p.m nachm. nachm م em 下午 午後 ch μ.μ. 오후 म.उ.".split())
@@ -198,7 +198,7 @@ def _parse_lines(doc, marker, order, conversation, report) -> Iterator[Message]:
             stamp = cache.get(head, False) if sep else False
             if stamp is False and sep and head[:1] in HEAD_START:
                 if len(cache) > HEAD_CACHE_LIMIT:
-                    cache.clear()  # bounded memory: headers repeat only within a day
+                    cache.clear()  # bounded memory
                 stamp = cache[head] = stamp_of(head)
             if stamp is False:
                 if pending is not None:
@@ -224,7 +224,7 @@ def _parse_lines(doc, marker, order, conversation, report) -> Iterator[Message]:
             pending = Message(stamp, author, text, conv_id, name, number)
             if text in SPECIAL_TEXTS or text[-1:] in ")>" or text[:1] in "\u200e<":
                 _classify(pending)
-            if pending.kind == "text" and author not in authors:
+            if author not in authors and pending.kind == "text":
                 authors.add(author)
                 conversation.participants.append(author)
                 if len(authors) > 2:

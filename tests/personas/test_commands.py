@@ -2,6 +2,7 @@
 
 import io
 import json
+from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,13 +18,19 @@ EVALUATION_KEYS = {
 }
 
 
-class CountingOut(io.StringIO):
-    """stdout that remembers how often it was flushed (one flush per streamed increment)."""
+class RecordingOut(io.StringIO):
+    """stdout that records writes and flushes in order."""
 
-    flushes = 0
+    def __init__(self):
+        super().__init__()
+        self.events: list[str | None] = []  # None marks a flush
+
+    def write(self, text):
+        self.events.append(text)
+        return super().write(text)
 
     def flush(self):
-        self.flushes += 1
+        self.events.append(None)
         super().flush()
 
 
@@ -49,7 +56,7 @@ def test_cli_chain_on_danny(media_root, settings, monkeypatch):
     assert "already imported" in run("import_chats", "ana/danny", str(DANNY))
     assert persona.files.count() == 1
 
-    out = run("train_persona", "ana/danny", "--seed", "3", *tiny_settings())
+    out = run("train_persona", "ana/danny", "--seed", "3", "--max-minutes", "0.4", *tiny_settings())
     assert "Model version 1 of ana/danny is active" in out
     run_row = persona.runs.get()
     assert run_row.status == TrainingRun.Status.SUCCEEDED and run_row.overrides["seed"] == 3
@@ -59,11 +66,13 @@ def test_cli_chain_on_danny(media_root, settings, monkeypatch):
     assert report["perplexity"] > 1 and report["baseline_trigram_perplexity"] > 1
     assert "perplexity" in run("evaluate_persona", "ana/danny", "--max-pairs", "8")
 
-    out = CountingOut()
+    out = RecordingOut()
     call_command("chat_persona", "ana/danny", "--message", "Hi! How are you?", stdout=out)
-    reply = out.getvalue()
-    assert reply.startswith("danny> ") and len(reply.strip()) > len("danny>")
-    assert out.flushes >= 2  # flushed per decoded increment, not once at the end
+    assert out.getvalue().startswith("danny> ") and len(out.getvalue().strip()) > len("danny>")
+    saved = persona.conversations.get().messages.get(role="persona").text
+    # Every decoded increment is written and flushed at once, not buffered to the end.
+    increments = [e for e, after in pairwise(out.events) if e and after is None]
+    assert "".join(increments) == saved
 
     monkeypatch.setattr("sys.stdin", io.StringIO("hello\nwhat do you like?\nexit\n"))
     out = run("chat_persona", "ana/danny", "--strategy", "beam")
