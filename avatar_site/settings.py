@@ -133,6 +133,9 @@ if REDIS_URL:
     }
     INSTALLED_APPS += ["django_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
+    # Workers (`manage.py rqworker default`) must run jobs with django-tasks' Job class,
+    # which calls the task function; rq's own Job cannot.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     # Shared by all web processes, so login throttling counts failures across them.
     CACHES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,16 +29,21 @@ def iter_pairs(
     convai2_side: str = "Bot",
     merge_gap: timedelta = MERGE_GAP,
     session_gap: timedelta = SESSION_GAP,
+    names: Sequence[str | None] = (),
 ) -> Iterator[Pair]:
-    """Stream pairs file by file; memory stays bounded by one conversation's context window."""
+    """Stream pairs file by file; memory stays bounded by one conversation's context window.
+
+    `names`: uploaded file names, one per path, when the paths are stored copies.
+    """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     identity = _names([me] if isinstance(me, str) else me)
     excluded = frozenset(exclude_conversations)
-    for path in paths:
+    for index, path in enumerate(paths):
         report = ParseReport(str(path))
-        label = Path(path).name
-        messages = read_messages(path, report)
+        name = names[index] if index < len(names) else None
+        label = name or Path(path).name
+        messages = read_messages(path, report, name)
         if excluded:
             messages = (
                 m
@@ -53,7 +58,7 @@ def build_pairs(
     paths: Iterable[str | os.PathLike] | str | os.PathLike, me: Iterable[str] = (), **options
 ) -> list[Pair]:
     """All pairs of the given files, as a list; `options` are those of `iter_pairs`
-    (policy, context_turns, exclude_conversations, convai2_side, merge_gap, session_gap).
+    (policy, context_turns, exclude_conversations, convai2_side, merge_gap, session_gap, names).
     In pair formats the responder side is the identity."""
     return list(iter_pairs(paths, me, **options))
 

@@ -12,10 +12,15 @@ from .records import Message, ParseReport
 from .sources import open_documents
 
 
-def read_messages(path: str | os.PathLike, report: ParseReport) -> Iterator[Message]:
-    """Yield every message of every chat behind `path`, filling `report` as it goes."""
-    label = Path(path).name
-    with open_documents(path) as documents:
+def read_messages(
+    path: str | os.PathLike, report: ParseReport, name: str | None = None
+) -> Iterator[Message]:
+    """Yield every message of every chat behind `path`, filling `report` as it goes.
+
+    `name`: the uploaded file name when `path` is a stored copy (it may carry the chat title).
+    """
+    label = name or Path(path).name
+    with open_documents(path, name=name) as documents:
         for module, docs in group_documents(documents, label):
             if module.FORMAT not in report.formats:
                 report.formats.append(module.FORMAT)
@@ -39,6 +44,6 @@ def read_messages(path: str | os.PathLike, report: ParseReport) -> Iterator[Mess
                 ) from exc
 
 
-def iter_messages(path: str | os.PathLike) -> Iterator[Message]:
+def iter_messages(path: str | os.PathLike, name: str | None = None) -> Iterator[Message]:
     """Raw messages as written in the export (kinds "text", "system", "media")."""
-    return read_messages(path, ParseReport(str(path)))
+    return read_messages(path, ParseReport(str(path)), name)

@@ -80,22 +80,27 @@ def is_archive(path: Path) -> bool:
 
 @contextmanager
 def open_documents(
-    path: str | os.PathLike, limits: ZipLimits = ZipLimits()
+    path: str | os.PathLike, limits: ZipLimits = ZipLimits(), name: str | None = None
 ) -> Iterator[list[Document]]:
-    """Yield the readable documents behind a path; archives are extracted into a temp dir."""
+    """Yield the readable documents behind a path; archives are extracted into a temp dir.
+
+    `name` is the file's name as the user uploaded it, when `path` is a stored copy: export
+    names carry chat titles ("WhatsApp Chat with Maya.txt").
+    """
     path = Path(path)
+    name = name or path.name
     if not path.exists():
-        raise IngestionError(f"{path}: no such file or folder")
+        raise IngestionError(f"{name}: no such file or folder")
     if path.is_dir():
         yield _folder_documents(path)
         return
     if path.stat().st_size == 0:
-        raise IngestionError(f"{path.name}: the file is empty")
+        raise IngestionError(f"{name}: the file is empty")
     if not is_archive(path):
-        yield [document(path)]
+        yield [document(path, name)]
         return
     with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
-        yield _extract_zip(path, Path(tmp), limits)
+        yield _extract_zip(path, Path(tmp), limits, name)
 
 
 def _folder_documents(folder: Path) -> list[Document]:
@@ -116,45 +121,41 @@ def _safe_member_name(name: str) -> PurePosixPath:
     return posix
 
 
-def _extract_zip(path: Path, target: Path, limits: ZipLimits) -> list[Document]:
+def _extract_zip(path: Path, target: Path, limits: ZipLimits, label: str) -> list[Document]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise IngestionError(f"{path.name}: not a readable zip archive ({exc})") from exc
+        raise IngestionError(f"{label}: not a readable zip archive ({exc})") from exc
     with archive:
         members = archive.infolist()
         if len(members) > limits.max_entries:
-            raise UnsafeArchive(
-                f"{path.name}: {len(members)} entries, more than {limits.max_entries}"
-            )
+            raise UnsafeArchive(f"{label}: {len(members)} entries, more than {limits.max_entries}")
         total = sum(m.file_size for m in members)
         if total > limits.max_total_bytes:
-            raise UnsafeArchive(f"{path.name}: uncompressed size {total} bytes is over the limit")
+            raise UnsafeArchive(f"{label}: uncompressed size {total} bytes is over the limit")
         wanted = []
         for member in members:
-            name = _safe_member_name(member.filename)
+            inner = _safe_member_name(member.filename)
             if member.is_dir():
                 continue
-            if name.suffix.lower() in ARCHIVE_SUFFIXES:
-                raise UnsafeArchive(
-                    f"{path.name}: nested archive {member.filename!r} not supported"
-                )
+            if inner.suffix.lower() in ARCHIVE_SUFFIXES:
+                raise UnsafeArchive(f"{label}: nested archive {member.filename!r} not supported")
             if member.compress_size and member.file_size / member.compress_size > limits.max_ratio:
-                raise UnsafeArchive(f"{path.name}: entry {member.filename!r} looks like a zip bomb")
-            if name.suffix.lower() not in MEDIA_SUFFIXES and member.file_size > 0:
-                wanted.append((member, name))
+                raise UnsafeArchive(f"{label}: entry {member.filename!r} looks like a zip bomb")
+            if inner.suffix.lower() not in MEDIA_SUFFIXES and member.file_size > 0:
+                wanted.append((member, inner))
         documents = []
         written = 0
-        for member, name in wanted:
-            destination = target.joinpath(*name.parts)
+        for member, inner in wanted:
+            destination = target.joinpath(*inner.parts)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            written += _copy_limited(archive, member, destination, limits, written, path.name)
+            written += _copy_limited(archive, member, destination, limits, written, label)
             with open(destination, "rb") as handle:
                 if handle.read(4).startswith(ARCHIVE_MAGIC):
                     raise UnsafeArchive(
-                        f"{path.name}: nested archive {member.filename!r} not supported"
+                        f"{label}: nested archive {member.filename!r} not supported"
                     )
-            documents.append(document(destination, f"{path.name}/{name}"))
+            documents.append(document(destination, f"{label}/{inner}"))
         return documents
 
 

@@ -12,14 +12,17 @@ from .reader import read_messages
 from .records import ParseReport
 
 
-def inspect(path: str | os.PathLike) -> dict:
-    """Summarise one file, folder or archive; raises IngestionError when it cannot be read."""
+def inspect(path: str | os.PathLike, name: str | None = None) -> dict:
+    """Summarise one file, folder or archive; raises IngestionError when it cannot be read.
+
+    `name`: the uploaded file name when `path` is a stored copy (it may carry the chat title).
+    """
     report = ParseReport(str(path))
     participants: Counter[str] = Counter()
     per_conversation: dict[str, Counter[str]] = {}
     first = last = None
     total = 0
-    for message in read_messages(path, report):
+    for message in read_messages(path, report, name):
         if message.kind != "text":
             continue
         total += 1
@@ -32,7 +35,7 @@ def inspect(path: str | os.PathLike) -> dict:
     if not total:
         found = f" (only {report.skipped} unreadable lines)" if report.skipped else ""
         raise EmptyExport(
-            f"{Path(path).name}: the export contains no messages written by people{found}"
+            f"{name or Path(path).name}: the export contains no messages written by people{found}"
         )
     conversation_list = [
         {

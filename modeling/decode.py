@@ -38,17 +38,21 @@ class Decoder:
         self.tokenizer = tokenizer
         self.config = config
         self.banned = np.array(tokenizer.special_ids, np.int64)
-        hidden = config.hidden_size
-        layers = config.num_layers
-        state_spec = [tf.TensorSpec([None, hidden], model.cdt)] * (2 * layers)
         self._encode = tf.function(self._encode_fn)
-        self.step = tf.function(self._step_fn).get_concrete_function(
-            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32), state_spec,
-            tf.TensorSpec([None, hidden], model.cdt),
-            tf.TensorSpec([None, None, hidden], model.cdt),
-            tf.TensorSpec([None, None, hidden], model.cdt),
-            tf.TensorSpec([None, None], model.cdt),
-        )
+        self._step = None
+
+    @property
+    def step(self):
+        """The concrete decode step, traced on first use (loading stays cheap)."""
+        if self._step is None:
+            hidden, cdt = self.config.hidden_size, self.model.cdt
+            state_spec = [tf.TensorSpec([None, hidden], cdt)] * (2 * self.config.num_layers)
+            self._step = tf.function(self._step_fn).get_concrete_function(
+                tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32), state_spec,
+                tf.TensorSpec([None, hidden], cdt), tf.TensorSpec([None, None, hidden], cdt),
+                tf.TensorSpec([None, None, hidden], cdt), tf.TensorSpec([None, None], cdt),
+            )
+        return self._step
 
     # ---- compiled parts ----------------------------------------------------------------------
 

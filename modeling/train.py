@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -145,7 +146,7 @@ def train(
             state.train_seconds += time.monotonic() - tick
             state.tokens += count
             state.step += 1
-            run.loss_window.append(float(loss_sum) / max(count, 1))
+            run.record_loss(float(loss_sum) / max(count, 1))
             if state.step % run.history_every == 0:
                 state.history.append(run.step_entry(state))
             if state.step % config.checkpoint_every == 0:
@@ -240,7 +241,8 @@ class _Run:
         self.steps_per_epoch = -(-len(self.examples) // config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.history_every = max(1, self.total_steps // HISTORY_POINTS)
-        self.loss_window: list[float] = []
+        self.recent: deque[float] = deque(maxlen=20)  # for progress reports
+        self.since_entry: list[float] = []  # for the next history point
         self.optimizer = make_optimizer(config, self.total_steps)
         self.optimizer.build(self.model.trainable_weights)
         self.sampler = make_sampler(self.examples, setup.tokenizer.vocab_size, config)
@@ -260,16 +262,20 @@ class _Run:
         """Per-word perplexity on the held-out split (None without one)."""
         return self.perplexity(self.val_batches)
 
+    def record_loss(self, loss: float) -> None:
+        self.recent.append(loss)
+        self.since_entry.append(loss)
+
     def recent_loss(self) -> float:
-        window = self.loss_window[-50:]
-        return float(np.mean(window)) if window else float("nan")
+        return float(np.mean(self.recent)) if self.recent else float("nan")
 
     def step_entry(self, state: State) -> dict:
+        window, self.since_entry = self.since_entry or list(self.recent), []
         return {
             "kind": "step",
             "step": state.step,
             "epoch": state.epoch + 1,
-            "train_loss": self.recent_loss(),
+            "train_loss": float(np.mean(window)) if window else None,
             "val_perplexity": None,
             "tokens_per_s": _rate(state),
             "elapsed_s": round(state.train_seconds, 2),

@@ -3,7 +3,7 @@ REDIS_URL is set. Arguments are ids, so a task always reads the current rows."""
 
 from django_tasks import task
 
-from personas.models import DataFile
+from personas.models import DataFile, TrainingRun
 from personas.services.training import mark_stale_runs, run_training
 from personas.services.uploads import parse_data_file
 
@@ -20,4 +20,6 @@ def parse_data_file_task(data_file_id: int) -> str:
 def train_persona_task(run_id: int, resume: bool = False) -> str:
     # Each worker that picks up training also rescues runs whose worker died.
     mark_stale_runs()
+    if not TrainingRun.objects.filter(pk=run_id).exists():
+        return "deleted"  # the persona was deleted while the run waited
     return run_training(run_id, resume=resume).status

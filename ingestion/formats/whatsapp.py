@@ -63,6 +63,7 @@ FILE_ATTACHED_RE = re.compile(
     r"\((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado"
     r"|file allegato|bestand bijgevoegd)\)$"
 )
+CREATED_RE = re.compile(r"created group [\"“](.+?)[\"”]")
 GROUP_WORDS = ("group", "Gruppe", "grupo", "groupe", "gruppo", "groep")
 EDITED_SUFFIX = "\u200e<This message was edited>"
 TITLE_RE = re.compile(
@@ -83,13 +84,22 @@ def looks_like(head: str) -> bool:
     return headers >= max(2, len(lines) // 4)
 
 
-def chat_title(doc: Document) -> str:
+def chat_title(doc: Document, headers: list[re.Match]) -> str:
+    """The export's file name carries the chat title; a renamed file falls back to the content."""
     parts = PurePath(doc.name).parts
     stem = PurePath(parts[-1]).stem
     if stem.lstrip("_") == "chat" and len(parts) > 1:
         stem = PurePath(parts[-2]).stem  # iOS: "WhatsApp Chat - NAME.zip" holding _chat.txt
     found = TITLE_RE.match(stem)
-    return (found.group(1) if found else stem).strip() or "WhatsApp chat"
+    if found:
+        return found.group(1).strip()
+    for header in headers[:20]:
+        author, sep, text = header["rest"].partition(": ")
+        if sep and text.startswith("\u200e"):
+            return author.strip("\u200e")  # iOS opens with a system line "authored" by the chat
+        if created := CREATED_RE.search(header["rest"]):
+            return created.group(1)
+    return stem.strip() or "WhatsApp chat"
 
 
 def parse(documents: Sequence[Document], report: ParseReport) -> Iterator[Message]:
@@ -166,7 +176,7 @@ def parse_document(doc: Document, report: ParseReport) -> Iterator[Message]:
         cut = m["rest"].find(": ")
         if 0 < cut <= 80 and not m["rest"][cut + 2 :].startswith("\u200e"):
             authors[m["rest"][:cut]] = None
-    title = chat_title(doc)
+    title = chat_title(doc, headers)
     conversation = report.add_conversation(
         Conversation(
             id=title,

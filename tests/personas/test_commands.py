@@ -7,8 +7,11 @@ from itertools import pairwise
 import pytest
 from django.core.management import CommandError, call_command
 
-from personas.models import Persona, TrainingRun
-from tests.personas.support import DANNY, TINY_OVERRIDES
+from personas.models import DataFile, Persona, TrainingRun
+from personas.services import storage
+from personas.services.training import create_run, run_training
+from personas.services.uploads import parse_data_file, store_upload
+from tests.personas.support import DANNY, TINY_OVERRIDES, TINY_PAIRS, upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -96,10 +99,28 @@ def test_train_without_data_fails_clearly(media_root, make_persona):
 
 
 def test_bad_override_fails_the_run_with_its_name(media_root, make_persona):
-    from personas.models import DataFile
-
     persona = make_persona("ana", "x")
     DataFile.objects.create(persona=persona, original_name="a", file="u/a", status="parsed")
     with pytest.raises(CommandError, match="no_such_field"):
         run("train_persona", "ana/x", "--set", "no_such_field=1")
     assert persona.runs.get().status == TrainingRun.Status.FAILED
+
+
+def test_base_model_is_trained_and_then_used(media_root, make_persona, settings):
+    from modeling.artifact import load  # TensorFlow: imported only when this test runs
+
+    settings.EVALUATION_MAX_PAIRS = 4
+    out = run("train_base_model", "--set", "max_minutes=0.15", *tiny_settings())
+    assert "Base model saved to" in out
+    base = load(settings.BASE_MODEL_DIR)
+    assert base.config.hidden_size == TINY_OVERRIDES["hidden_size"]
+
+    persona = make_persona()
+    parse_data_file(store_upload(persona, upload(TINY_PAIRS)))
+    # The persona model continues the base model: its shape wins over the run's own.
+    run_row = create_run(persona, "quick", {**TINY_OVERRIDES, "hidden_size": 24, "epochs": 1})
+    run_row = run_training(run_row.pk)
+    assert run_row.status == TrainingRun.Status.SUCCEEDED, run_row.error
+    model = load(storage.local_dir(persona.versions.get().artifact_path))
+    assert model.config.hidden_size == TINY_OVERRIDES["hidden_size"]
+    assert model.tokenizer.vocab_size == base.tokenizer.vocab_size

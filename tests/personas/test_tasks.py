@@ -1,15 +1,19 @@
 """The background tasks, run by a real worker process on the test database."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from personas.models import DataFile, TrainingRun
 from personas.services import storage
-from personas.services.training import start_training
-from personas.services.uploads import store_upload
+from personas.services.training import create_run, mark_stale_runs, run_training, start_training
+from personas.services.uploads import parse_data_file, store_upload
 from personas.tasks import parse_data_file_task
 from tests.personas.support import (
     TINY_OVERRIDES,
     TINY_PAIRS,
+    empty_task_queue,
     run_worker_until_idle,
     upload,
     worker_env,
@@ -19,6 +23,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def test_worker_parses_then_trains_and_activates(make_persona, media_root, tmp_path):
+    empty_task_queue()
     persona = make_persona()
     data_file = store_upload(persona, upload(TINY_PAIRS))
     parse_data_file_task.enqueue(data_file.pk)
@@ -42,3 +47,32 @@ def test_worker_parses_then_trains_and_activates(make_persona, media_root, tmp_p
     assert storage.exists_dir(model.artifact_path)
     assert not storage.exists_dir(f"{run.work_dir_name()}/checkpoints")
     assert "perplexity" in model.metrics and "baseline_trigram_perplexity" in model.metrics
+
+
+def test_interrupted_run_resumes_from_its_checkpoint(make_persona, media_root, settings):
+    """The worker's side of a rescue: a run left behind mid-way continues at its last step."""
+    settings.TRAINING_STALE_AFTER_S = 30
+    persona = make_persona()
+    parse_data_file(store_upload(persona, upload(TINY_PAIRS)))
+    run = create_run(persona, "quick", {**TINY_OVERRIDES, "epochs": 40, "val_fraction": 0.0})
+
+    def stop_early(progress):
+        if progress.step >= 4:
+            TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+
+    run = run_training(run.pk, on_progress=stop_early)
+    assert run.status == TrainingRun.Status.CANCELLED
+    step_at_stop = run.step
+    assert 4 <= step_at_stop < run.total_steps
+    # As if its worker had died: still "running", and silent for too long.
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=TrainingRun.Status.RUNNING, cancel_requested=False, finished_at=None,
+        heartbeat_at=timezone.now() - timedelta(seconds=31),
+    )
+    assert mark_stale_runs() == [run.pk]
+    steps_seen = []
+    run = run_training(run.pk, resume=True, on_progress=lambda p: steps_seen.append(p.step))
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    assert run.attempts == 2 and run.step == run.total_steps
+    assert min(steps_seen) > step_at_stop  # continued, not restarted from step 1
+    assert persona.versions.get().run == run

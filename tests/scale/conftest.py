@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,16 @@ def session_cookie(user) -> str:
     return f"sessionid={client.cookies['sessionid'].value}"
 
 
+def descendants(pid: int) -> set[int]:
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
+    ).stdout.split()
+    found = {int(child) for child in children}
+    for child in list(found):
+        found |= descendants(child)
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -119,9 +130,12 @@ class Processes:
         )
 
     @staticmethod
-    def kill(process: subprocess.Popen, sig=signal.SIGKILL) -> None:
-        if process.poll() is None:
-            os.killpg(process.pid, sig)
+    def kill(process: subprocess.Popen) -> None:
+        """SIGKILL to the process and all its descendants, as when its host dies. (An RQ work
+        horse runs in a process group of its own, so killing the group is not enough.)"""
+        for pid in [process.pid, *descendants(process.pid)]:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         process.wait(timeout=30)
 
     def logs(self) -> str:
@@ -138,6 +152,7 @@ class Processes:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill(process)
+
 
 
 @pytest.fixture

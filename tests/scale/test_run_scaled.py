@@ -6,7 +6,7 @@ import signal
 import subprocess
 import uuid
 
-from tests.scale.conftest import ROOT, free_port, healthz, wait_for
+from tests.scale.conftest import ROOT, descendants, free_port, healthz, wait_for
 from tests.scale.servers import (
     POSTGRES_URL,
     REDIS_URL,
@@ -14,16 +14,6 @@ from tests.scale.servers import (
     needs_redis,
     postgres_connection,
 )
-
-
-def descendants(pid: int) -> set[int]:
-    children = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
-    ).stdout.split()
-    found = {int(child) for child in children}
-    for child in list(found):
-        found |= descendants(child)
-    return found
 
 
 def alive(pid: int) -> bool:

@@ -54,7 +54,7 @@ def test_killed_worker_run_resumes_from_its_checkpoint(
 
     # Nobody beats for the dead worker: after STALE_AFTER_S the run is taken back.
     started = time.monotonic()
-    assert wait_for(lambda: mark_stale_runs() == [run.pk], 30, "stale detection") == [run.pk]
+    assert wait_for(mark_stale_runs, 30, "stale detection") == [run.pk]
     assert time.monotonic() - started < STALE_AFTER_S + 10
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.QUEUED

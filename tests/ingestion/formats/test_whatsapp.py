@@ -154,3 +154,20 @@ def test_long_multiline_message_at_the_start_is_still_detected(tmp_path):
     path.write_text(f"1/1/21, 10:00 - Maya: poem\n{body}\n1/1/21, 10:01 - Anand: wow\n")
     messages = list(iter_messages(path))
     assert len(messages) == 2 and messages[0].text.count("\n") == 60
+
+
+def test_stored_copies_keep_the_uploaded_name_or_fall_back_to_the_content(tmp_path):
+    stored = tmp_path / "a1b2c3.txt"
+    stored.write_bytes((WA / "WhatsApp Chat with Maya.txt").read_bytes())
+    named = inspect(stored, name="WhatsApp Chat with Maya.txt")
+    assert named["conversation_list"][0]["title"] == "Maya"
+    pairs = build_pairs([stored], me=["Anand"], names=["WhatsApp Chat with Maya.txt"])
+    assert {p.conversation for p in pairs} == {"Maya"}
+    with zipfile.ZipFile(WA / "WhatsApp Chat - Friends.zip") as archive:
+        (tmp_path / "renamed.txt").write_bytes(archive.read("_chat.txt"))
+    assert inspect(tmp_path / "renamed.txt")["conversation_list"][0]["title"] == "Friends"
+    android = tmp_path / "x9.txt"
+    android.write_text(
+        '1/1/21, 10:00 - Maya created group "Book club"\n1/1/21, 10:01 - Maya: first!\n'
+    )
+    assert inspect(android)["conversation_list"][0]["title"] == "Book club"
