@@ -50,7 +50,8 @@ TINY_MODEL = {
 }
 # The run kept busy in the worker during the load: long, cancelled at the end.
 BACKGROUND_RUN = {
-    "epochs": 1000, "max_minutes": 30, "checkpoint_every": 1000, "jit_compile": False,
+    "epochs": 1000, "max_minutes": 30, "checkpoint_every": 1000, "early_stopping_patience": 1000,
+    "jit_compile": False,
 }
 
 
@@ -58,9 +59,21 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=TARGET["clients"])
     parser.add_argument("--messages", type=int, default=5, help="messages per client")
+    parser.add_argument(
+        "--think-ms", type=float, default=1000.0,
+        help="pause between a reply and the next message (a person reading and typing); "
+        "0 sends the next message the moment a reply ends",
+    )
+    parser.add_argument(
+        "--ramp-ms", type=float, default=1000.0, help="client starts spread over this time"
+    )
     parser.add_argument("--reply-timeout", type=float, default=30.0, help="seconds per reply")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="hard limit, all in")
     parser.add_argument("--tiny", action="store_true", help="tiny chat model (CI smoke run)")
+    parser.add_argument(
+        "--worker-nice", type=int, default=10,
+        help="CPU niceness of the worker, as bin/run.sh and bin/run-scaled.sh start it",
+    )
     parser.add_argument(
         "--no-training", action="store_true", help="no background training run (for comparison)"
     )
@@ -209,17 +222,20 @@ class ClientResult:
     replies: dict[int, str] = field(default_factory=dict)  # message id -> streamed text
 
 
-async def chat_client(index: int, uri: str, cookie: str, messages: int, reply_timeout: float,
-                      origin: str) -> ClientResult:
+async def chat_client(index: int, uri: str, cookie: str, args, origin: str,
+                      start_delay_s: float = 0.0) -> ClientResult:
     from websockets.asyncio.client import connect
 
     result = ClientResult()
+    await asyncio.sleep(start_delay_s)
     try:
         async with connect(
             uri, origin=origin, additional_headers={"Cookie": cookie}, open_timeout=30
         ) as socket_:
             conversation = None
-            for number in range(messages):
+            for number in range(args.messages):
+                if number:
+                    await asyncio.sleep(args.think_ms / 1000)
                 text = PROMPTS[(index + number) % len(PROMPTS)]
                 payload = {"type": "message", "text": text, "conversation": conversation}
                 sent = time.perf_counter()
@@ -227,7 +243,7 @@ async def chat_client(index: int, uri: str, cookie: str, messages: int, reply_ti
                 result.sent += 1
                 first = None
                 try:
-                    async with asyncio.timeout(reply_timeout):
+                    async with asyncio.timeout(args.reply_timeout):
                         while True:
                             frame = json.loads(await socket_.recv())
                             kind = frame.get("type")
@@ -280,12 +296,14 @@ async def load(site: Site, port: int, args) -> tuple[list[ClientResult], float]:
     uri = f"ws://127.0.0.1:{port}/ws/personas/{site.slug}/chat/"
     origin = f"http://127.0.0.1:{port}"
     # One warm-up reply loads the model into the web process before the clock starts.
-    warm = await chat_client(0, uri, site.cookies[0], 1, 120, origin)
+    warm_up = argparse.Namespace(messages=1, think_ms=0, reply_timeout=120)
+    warm = await chat_client(0, uri, site.cookies[0], warm_up, origin)
     if warm.errors or not warm.replies:
         raise SystemExit(f"warm-up failed: {warm.errors or 'no reply'}")
     started = time.perf_counter()
+    stagger_s = args.ramp_ms / 1000 / len(site.cookies)
     results = await asyncio.gather(*(
-        chat_client(i, uri, cookie, args.messages, args.reply_timeout, origin)
+        chat_client(i, uri, cookie, args, origin, start_delay_s=i * stagger_s)
         for i, cookie in enumerate(site.cookies)
     ))
     return list(results), time.perf_counter() - started
@@ -298,6 +316,9 @@ def report(results: list[ClientResult], args, wall_s: float, training: dict) -> 
     summary = {
         "clients": args.clients,
         "messages_per_client": args.messages,
+        "think_ms": args.think_ms,
+        "ramp_ms": args.ramp_ms,
+        "worker_nice": None if args.no_training else args.worker_nice,
         "messages_sent": sum(r.sent for r in results),
         "replies": sum(len(r.replies) for r in results),
         "errors": len(errors),
@@ -344,8 +365,9 @@ def main() -> None:
             training = {"active": False}
             if site.background_run is not None:
                 processes.append(start(
-                    [sys.executable, "manage.py", "db_worker", "--queue-name", "default",
-                     "--no-startup-delay", "--no-reload"], env, var_dir / "worker.log",
+                    ["nice", "-n", str(args.worker_nice), sys.executable, "manage.py",
+                     "db_worker", "--queue-name", "default", "--no-startup-delay", "--no-reload"],
+                    env, var_dir / "worker.log",
                 ))
                 log("waiting for the worker to train")
                 wait_until(lambda: run_status(site.background_run)[1] > 0, 300, "training")

@@ -25,26 +25,29 @@ import tensorflow as tf  # noqa: E402
 
 from modeling.config import PRESETS, make_config  # noqa: E402
 from modeling.data import Example  # noqa: E402
+from modeling.hardware import fast_bfloat16  # noqa: E402
 from modeling.model import Seq2Seq  # noqa: E402
 from modeling.train import build_train_step, make_optimizer, make_sampler  # noqa: E402
 
 REFERENCE = dict(embedding_dim=128, num_layers=1, hidden_size=256, vocab_size=8000,
                  attention="bahdanau", batch_size=64, max_source_len=20, max_target_len=20)
 VARIANTS = {
-    "reference_full_softmax": dict(sampled_softmax=0),
-    "reference_sampled_512": dict(sampled_softmax=512),
-    "reference_sampled_512_input_feeding": dict(sampled_softmax=512, input_feeding=True),
-    "reference_sampled_512_xla": dict(sampled_softmax=512, jit_compile=True),
-    "reference_sampled_512_bf16": dict(sampled_softmax=512, bfloat16=True),
+    "reference_full_softmax_fp32": dict(sampled_softmax=0, bfloat16=False),
+    "reference_sampled_512_fp32": dict(sampled_softmax=512, bfloat16=False),
     "reference_full_softmax_bf16": dict(sampled_softmax=0, bfloat16=True),
-    "reference_full_softmax_xla_bf16": dict(sampled_softmax=0, jit_compile=True, bfloat16=True),
+    "reference_sampled_512_bf16": dict(sampled_softmax=512, bfloat16=True),
+    "reference_sampled_512_bf16_input_feeding": dict(sampled_softmax=512, bfloat16=True,
+                                                     input_feeding=True),
+    "reference_sampled_512_xla_fp32": dict(sampled_softmax=512, jit_compile=True,
+                                           bfloat16=False),
 }
 
 
 def measure(config, length: int, steps: int) -> dict:
     model_cfg = config.model
     vocab = model_cfg.vocab_size
-    model = Seq2Seq(model_cfg, vocab, "bfloat16" if config.bfloat16 else "float32")
+    bfloat16 = fast_bfloat16() if config.bfloat16 is None else config.bfloat16
+    model = Seq2Seq(model_cfg, vocab, "bfloat16" if bfloat16 else "float32")
     optimizer = make_optimizer(config, 1000)
     optimizer.build(model.trainable_weights)
     rng = np.random.default_rng(0)
@@ -72,7 +75,8 @@ def measure(config, length: int, steps: int) -> dict:
         "first_step_s": round(compile_s, 2),
         "batch": config.batch_size, "length": length,
         "sampled_softmax": config.sampled_softmax if sampler is not None else 0,
-        "xla": config.jit_compile, "bfloat16": config.bfloat16,
+        "xla": config.jit_compile, "bfloat16": bfloat16,
+        "attention": model_cfg.attention, "input_feeding": model_cfg.input_feeding,
     }
 
 

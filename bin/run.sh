@@ -7,11 +7,12 @@ PY=.venv/bin/python
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 
+# The worker trains at a lower CPU priority so chat replies stay fast (README "Scaling out").
 if [ -n "${REDIS_URL:-}" ]; then
-  worker=("$PY" manage.py rqworker default --with-scheduler)
+  worker=(nice -n 10 "$PY" manage.py rqworker default --with-scheduler)
 else
   # No autoreload: a reload would kill a training run mid-way.
-  worker=("$PY" manage.py db_worker --queue-name default --no-reload)
+  worker=(nice -n 10 "$PY" manage.py db_worker --queue-name default --no-reload)
 fi
 
 "${worker[@]}" &

@@ -18,6 +18,9 @@ EMOJI_RE = re.compile(
 # The notebook kept letters, digits and sentence punctuation only (and now the privacy masks).
 SPECIAL_RE = re.compile(r"(<(?:url|email|phone)>)|[^\w\s.,!?']|_")
 SPACE_RE = re.compile(r"[^\S\n]+")
+# Every URL holds ":" or ".", every e-mail "@", every phone number a digit: one C-speed scan for
+# these lets most texts skip the three mask regexes (and their own prechecks).
+MASK_HINT_RE = re.compile(r"[\d@:.]")
 
 
 def _mask_phone(match: re.Match) -> str:
@@ -63,12 +66,8 @@ class CleaningPolicy:
 
     def clean(self, text: str) -> str:
         """Tidy one message text; an empty result means nothing is left to learn from."""
-        if self.mask_urls and ("://" in text or "www." in text):
-            text = URL_RE.sub("<url>", text)
-        if self.mask_emails and "@" in text:
-            text = EMAIL_RE.sub("<email>", text)
-        if self.mask_phones and PHONE_RE.search(text):
-            text = PHONE_RE.sub(_mask_phone, text)
+        if (self.mask_urls or self.mask_emails or self.mask_phones) and MASK_HINT_RE.search(text):
+            text = self._mask(text)
         if self.strip_emoji:
             text = EMOJI_RE.sub(" ", text)
         if self.strip_special:
@@ -77,7 +76,7 @@ class CleaningPolicy:
             text = text.lower()
         # isprintable() is False for any whitespace but the ASCII space: one C-speed check.
         if self.normalize_whitespace and (
-            "  " in text or not text.isprintable() or text[:1] == " " or text[-1:] == " "
+            "  " in text or not text.isprintable() or text.strip(" ") != text
         ):
             if self.keep_newlines:
                 text = "\n".join(
@@ -85,6 +84,15 @@ class CleaningPolicy:
                 )
             else:
                 text = " ".join(text.split())
+        return text
+
+    def _mask(self, text: str) -> str:
+        if self.mask_urls and ("://" in text or "www." in text.lower()):
+            text = URL_RE.sub("<url>", text)
+        if self.mask_emails and "@" in text:
+            text = EMAIL_RE.sub("<email>", text)
+        if self.mask_phones and PHONE_RE.search(text):
+            text = PHONE_RE.sub(_mask_phone, text)
         return text
 
     def apply(self, message: Message) -> str:

@@ -34,6 +34,7 @@ from modeling.data import (
     usable,
 )
 from modeling.errors import NoTrainingData
+from modeling.hardware import fast_bfloat16
 from modeling.model import Seq2Seq
 from modeling.perplexity import PerplexityMeter
 from modeling.tokenizer import EOS, Tokenizer
@@ -230,8 +231,9 @@ class _Run:
         config = setup.config
         self.config = config
         keras.utils.set_random_seed(config.seed)
+        bfloat16 = fast_bfloat16() if config.bfloat16 is None else config.bfloat16
         self.model = Seq2Seq(config.model, setup.tokenizer.vocab_size,
-                             "bfloat16" if config.bfloat16 else "float32")
+                             "bfloat16" if bfloat16 else "float32")
         me, table = setup.me, setup.addressees
         train_examples = make_examples(setup.train_pairs, setup.tokenizer, me, table, config.model)
         general_examples = make_examples(setup.general, setup.tokenizer, me, table, config.model)
@@ -321,7 +323,7 @@ class _Reporter:
 
 
 def build_train_step(model: Seq2Seq, optimizer, config: TrainConfig, sampler=None):
-    """The compiled step: (source, decoder_in, decoder_out, addressee, seed) -> (loss sum, tokens)."""
+    """Compiled (source, decoder_in, decoder_out, addressee, seed) -> (loss sum, token count)."""
     variables = model.trainable_weights
 
     def step(source, decoder_in, decoder_out, addressee, seed):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import chain
 from pathlib import PurePath
 
@@ -193,7 +193,7 @@ def parse_document(doc: Document, report: ParseReport) -> Iterator[Message]:
 
 def _parse_lines(doc, marker, order, conversation, report) -> Iterator[Message]:
     """The hot loop: split off the header, look it up, split author from text."""
-    stamp_of = _Clock(order, doc.name, report)
+    stamp_of = _Clock(order, doc.name, report).stamp
     cache: dict[str, object] = {}
     name = doc.name
     conv_id = conversation.id
@@ -202,8 +202,7 @@ def _parse_lines(doc, marker, order, conversation, report) -> Iterator[Message]:
     extra: list[str] = []
     number = 0
     for lines in _iter_lines(doc):
-        for line in lines:
-            number += 1
+        for number, line in enumerate(lines, number + 1):
             head, sep, rest = line.partition(marker)
             stamp = cache.get(head, False) if sep else False
             if stamp is False and sep and head[:1] in HEAD_START:
@@ -259,20 +258,20 @@ def _classify(message: Message) -> None:
 
 
 class _Clock:
-    """Header strings to datetimes; dates and times are each parsed once per distinct string."""
+    """Header strings to datetimes; dates and times are each parsed once per distinct string
+    (dates to midnight datetimes, times to timedeltas: a header then costs one addition)."""
 
     def __init__(self, order: str, name: str, report: ParseReport):
         self.order = order
         self.name = name
         self.report = report
-        self.days: dict[str, tuple[int, int, int] | None | bool] = {}
-        self.times: dict[str, tuple[int, int, int] | None | bool] = {}
+        self.days: dict[str, datetime | None | bool] = {}
+        self.times: dict[str, timedelta | None | bool] = {}
         self.unknown_words: set[str] = set()
 
-    def __call__(self, head: str) -> datetime | None | bool:
+    def stamp(self, head: str) -> datetime | None | bool:
         """A datetime, None for an impossible one, False when `head` is no header at all."""
-        cut = head.find(" ")
-        date, time = head[:cut], head[cut + 1 :]
+        date, _, time = head.partition(" ")
         day = self.days.get(date, False)
         if day is False:
             day = self.days[date] = self._day(date)
@@ -283,7 +282,7 @@ class _Clock:
             return self._fallback(head)
         if day is None or clock is None:
             return None
-        return datetime(*day, *clock)
+        return day + clock
 
     def _fallback(self, head: str) -> datetime | None | bool:
         """Headers whose date and time are not split by the first space."""
@@ -294,21 +293,20 @@ class _Clock:
         clock = self._time(found["time"] + " " + (found["ampm"] or ""))
         if day is None or clock is None or day is False or clock is False:
             return None
-        return datetime(*day, *clock)
+        return day + clock
 
-    def _day(self, text: str) -> tuple[int, int, int] | None | bool:
+    def _day(self, text: str) -> datetime | None | bool:
         found = DATE_PART_RE.fullmatch(text)
         if found is None:
             return False
         parts = list(found.groups())
         key = _date_key(parts, self.order) if self.order != "ymd" else tuple(int(x) for x in parts)
         try:
-            datetime(*key)
+            return datetime(*key)
         except ValueError:
             return None
-        return key
 
-    def _time(self, text: str) -> tuple[int, int, int] | None | bool:
+    def _time(self, text: str) -> timedelta | None | bool:
         found = TIME_PART_RE.fullmatch(text.strip())
         if found is None:
             return False
@@ -326,4 +324,4 @@ class _Clock:
                 self.report.warn(f"{self.name}: unknown AM/PM word {ampm!r}, read as 24-hour")
         if hour > 23 or minute > 59 or second > 59:
             return None
-        return hour, minute, second
+        return timedelta(hours=hour, minutes=minute, seconds=second)

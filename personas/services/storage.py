@@ -10,15 +10,15 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 
 
 def local_root() -> Path | None:
-    """The folder behind the default storage when it is a local file system, else None."""
-    try:
+    """The folder behind the default storage when it is a file system, else None. (Some other
+    storages answer path() without keeping files there, so the class decides.)"""
+    if isinstance(default_storage, FileSystemStorage):
         return Path(default_storage.path(""))
-    except NotImplementedError:
-        return None
+    return None
 
 
 def local_cache_dir() -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from personas.models import DataFile, ModelVersion, Persona, TrainingRun
@@ -114,28 +115,23 @@ def mark_stale_runs() -> list[int]:
     """Runs whose worker stopped beating: queued again to resume from their checkpoint, or
     failed after MAX_ATTEMPTS. Returns the ids of the runs that were re-queued."""
     requeued = []
-    candidates = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
-    for run in candidates.filter(heartbeat_at__lt=_stale_before()) | candidates.filter(
-        heartbeat_at__isnull=True, started_at__lt=_stale_before()
-    ):
-        # Only the process whose update matches takes the run, so two callers never both act.
+    stale = TrainingRun.objects.annotate(
+        last_sign_of_life=Coalesce("heartbeat_at", "started_at", "created_at")
+    ).filter(status=TrainingRun.Status.RUNNING, last_sign_of_life__lt=_stale_before())
+    for run in stale:
+        # Only the caller whose update matches acts, so two processes never both take a run.
         claim = TrainingRun.objects.filter(
             pk=run.pk, status=TrainingRun.Status.RUNNING, heartbeat_at=run.heartbeat_at
         )
-        if run.attempts < MAX_ATTEMPTS and not run.cancel_requested:
-            if claim.update(status=TrainingRun.Status.QUEUED, heartbeat_at=timezone.now()):
-                _enqueue(run.pk, resume=True)
-                requeued.append(run.pk)
-        else:
-            reason = (
-                "Training was cancelled."
-                if run.cancel_requested
-                else f"The training worker stopped responding {run.attempts} times; giving up."
-            )
-            status = (
-                TrainingRun.Status.CANCELLED if run.cancel_requested else TrainingRun.Status.FAILED
-            )
-            claim.update(status=status, error=reason, finished_at=timezone.now())
+        now = timezone.now()
+        if run.cancel_requested:
+            claim.update(status=TrainingRun.Status.CANCELLED, error="Cancelled.", finished_at=now)
+        elif run.attempts >= MAX_ATTEMPTS:
+            error = f"The training worker stopped responding {run.attempts} times; giving up."
+            claim.update(status=TrainingRun.Status.FAILED, error=error, finished_at=now)
+        elif claim.update(status=TrainingRun.Status.QUEUED, heartbeat_at=now):
+            _enqueue(run.pk, resume=True)
+            requeued.append(run.pk)
     return requeued
 
 

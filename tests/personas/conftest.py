@@ -38,10 +38,9 @@ def make_persona(db):
 @pytest.fixture(scope="session")
 def tiny_artifact(tmp_path_factory) -> Path:
     """A tiny model trained once per session on our own fixture pairs (no database)."""
-    from modeling.train import train
-
     from ingestion import build_pairs
     from modeling.config import make_config
+    from modeling.train import train
 
     out = tmp_path_factory.mktemp("tiny-model")
     # No held-out split: nothing here evaluates this model, and validation costs a compile.

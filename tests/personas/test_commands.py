@@ -94,6 +94,8 @@ def test_train_without_data_fails_clearly(media_root, make_persona):
         run("train_persona", "ana/nobody")
     with pytest.raises(CommandError, match="no trained model"):
         run("evaluate_persona", "ana/empty")
+    with pytest.raises(CommandError, match="no unfinished training run"):
+        run("train_persona", "ana/empty", "--resume")
     with pytest.raises(CommandError, match="USER/SLUG"):
         run("chat_persona", "just-a-name")
 

@@ -49,12 +49,17 @@ def test_worker_parses_then_trains_and_activates(make_persona, media_root, tmp_p
     assert "perplexity" in model.metrics and "baseline_trigram_perplexity" in model.metrics
 
 
-def test_interrupted_run_resumes_from_its_checkpoint(make_persona, media_root, settings):
+def test_interrupted_run_resumes_from_its_checkpoint(
+    make_persona, media_root, settings, monkeypatch
+):
     """The worker's side of a rescue: a run left behind mid-way continues at its last step."""
     settings.TRAINING_STALE_AFTER_S = 30
+    # Report and check for cancellation at every step, so the stop lands at a known step.
+    monkeypatch.setattr("modeling.train.PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr("personas.services.training.CANCEL_CHECK_INTERVAL_S", 0.0)
     persona = make_persona()
     parse_data_file(store_upload(persona, upload(TINY_PAIRS)))
-    run = create_run(persona, "quick", {**TINY_OVERRIDES, "epochs": 40, "val_fraction": 0.0})
+    run = create_run(persona, "quick", {**TINY_OVERRIDES, "epochs": 8, "val_fraction": 0.0})
 
     def stop_early(progress):
         if progress.step >= 4:
@@ -63,7 +68,7 @@ def test_interrupted_run_resumes_from_its_checkpoint(make_persona, media_root, s
     run = run_training(run.pk, on_progress=stop_early)
     assert run.status == TrainingRun.Status.CANCELLED
     step_at_stop = run.step
-    assert 4 <= step_at_stop < run.total_steps
+    assert 4 <= step_at_stop <= 5 < run.total_steps
     # As if its worker had died: still "running", and silent for too long.
     TrainingRun.objects.filter(pk=run.pk).update(
         status=TrainingRun.Status.RUNNING, cancel_requested=False, finished_at=None,
