@@ -43,6 +43,10 @@ PY
 pids=()
 stop() {
   trap - INT TERM EXIT
+  # Twice: an RQ worker's first signal waits for its running job, the second stops the job at
+  # once (a training run interrupted that way resumes later from its checkpoint).
+  kill "${pids[@]}" 2>/dev/null || true
+  sleep 1
   kill "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
 }

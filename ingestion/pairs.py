@@ -91,6 +91,8 @@ def _pairs_from_turns(
     conversation = Conversation("", "", "")
     addressee_for: tuple | None = None
     addressee = None
+    source = report.path
+    is_mine: dict[str, bool] = {}  # author -> whether the name is one of the responders
     for turn in turns:
         if turn.conversation != current or turn.session != session:
             window.clear()
@@ -100,9 +102,14 @@ def _pairs_from_turns(
                     current, current, ""
                 )
                 responders = _responders(conversation, identity, convai2_side)
+                is_mine = {}
                 addressee_for = None
+                source = conversation.source or report.path
             session = turn.session
-        mine = turn.author.casefold() in responders
+        author = turn.author
+        mine = is_mine.get(author)
+        if mine is None:
+            mine = is_mine[author] = author.casefold() in responders
         if mine and window and not last_mine:
             # Participants can still grow while a file streams: recompute only when they do.
             known = (len(conversation.participants), conversation.is_group, window[-1][0])
@@ -113,9 +120,9 @@ def _pairs_from_turns(
                 tuple(window),
                 turn.text,
                 addressee,
-                conversation.source or report.path,
+                source,
                 current,
                 turn.start,
             )
-        window.append((turn.author, turn.text))
+        window.append((author, turn.text))
         last_mine = mine

@@ -59,7 +59,7 @@ def test_cli_chain_on_danny(media_root, settings, monkeypatch):
     assert "already imported" in run("import_chats", "ana/danny", str(DANNY))
     assert persona.files.count() == 1
 
-    out = run("train_persona", "ana/danny", "--seed", "3", "--max-minutes", "0.4", *tiny_settings())
+    out = run("train_persona", "ana/danny", "--seed", "3", "--max-minutes", ".25", *tiny_settings())
     assert "Model version 1 of ana/danny is active" in out
     run_row = persona.runs.get()
     assert run_row.status == TrainingRun.Status.SUCCEEDED and run_row.overrides["seed"] == 3
@@ -112,7 +112,7 @@ def test_base_model_is_trained_and_then_used(media_root, make_persona, settings)
     from modeling.artifact import load  # TensorFlow: imported only when this test runs
 
     settings.EVALUATION_MAX_PAIRS = 4
-    out = run("train_base_model", "--set", "max_minutes=0.15", *tiny_settings())
+    out = run("train_base_model", "--set", "max_minutes=0.1", *tiny_settings())
     assert "Base model saved to" in out
     base = load(settings.BASE_MODEL_DIR)
     assert base.config.hidden_size == TINY_OVERRIDES["hidden_size"]
