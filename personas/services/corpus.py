@@ -23,6 +23,8 @@ def _file_pairs(persona: Persona, data_file: DataFile) -> list[Pair]:
             [path],
             me=tuple(persona.identities),
             exclude_conversations=excluded_ids(persona, data_file),
+            # The original name may carry the chat title, which names the conversation.
+            names=[data_file.original_name],
         )
 
 

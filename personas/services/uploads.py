@@ -90,7 +90,7 @@ def parse_data_file(data_file: DataFile) -> DataFile:
     suffix = PurePosixPath(data_file.file.name).suffix
     try:
         with storage.local_file(data_file.file.name, suffix) as path:
-            summary = inspect(path)
+            summary = inspect(path, name=data_file.original_name)
     except IngestionError as exc:
         data_file.status, data_file.error = DataFile.Status.FAILED, str(exc)
     except Exception:

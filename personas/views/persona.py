@@ -4,7 +4,6 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib import messages
@@ -37,13 +36,9 @@ class ConversationChoice:
 def _file_card(data_file: DataFile) -> dict:
     info = data_file.summary or {}
     participants = sorted((info.get("participants") or {}).items(), key=lambda kv: -kv[1])
-    stored_name = PurePosixPath(data_file.file.name).name
     return {
         "file": data_file,
-        # Messages may name the random stored file: show the name the user knows.
-        "error": data_file.error.replace(stored_name, data_file.original_name)
-        if stored_name
-        else data_file.error,
+        "error": data_file.error,
         "format": info.get("format") or data_file.format,
         "conversations": info.get("conversations"),
         "messages": info.get("messages"),
@@ -66,15 +61,12 @@ def _conversation_choices(persona: Persona, parsed: list[DataFile]) -> list[Conv
     excluded = set(persona.excluded_conversations)
     choices = []
     for data_file in parsed:
-        # A one-chat export is titled after its file: show the name the user knows.
-        stored_stem = PurePosixPath(data_file.file.name).stem
         for conv in data_file.summary.get("conversation_list") or []:
             key = f"{data_file.pk}:{conv['id']}"
-            title = conv.get("title") or conv["id"]
             choices.append(
                 ConversationChoice(
                     key=key,
-                    title=data_file.original_name if title == stored_stem else title,
+                    title=conv.get("title") or conv["id"],
                     messages=conv.get("messages") or 0,
                     is_group=bool(conv.get("is_group")),
                     excluded=key in excluded,
