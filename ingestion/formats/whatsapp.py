@@ -211,9 +211,11 @@ def _parse_lines(doc, marker, order, conversation, report) -> Iterator[Message]:
     authors = set(conversation.participants)
     pending: Message | None = None
     extra: list[str] = []
-    number = 0
+    lines_before = 0
     for lines in _iter_lines(doc):
-        for number, line in enumerate(lines, number + 1):
+        first = lines_before + 1
+        lines_before += len(lines)
+        for number, line in enumerate(lines, first):
             head, sep, rest = line.partition(marker)
             stamp = cache.get(head, False) if sep else False
             if stamp is False and sep and head[:1] in HEAD_START:

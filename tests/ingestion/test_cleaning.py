@@ -1,6 +1,11 @@
+import sys
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingestion import CleaningPolicy, Message
+from ingestion.cleaning import WORK_HINT_RE
 
 
 def message(text, kind="text", forwarded_from=None):
@@ -46,3 +51,46 @@ def test_system_media_and_forwarded_messages_are_dropped_by_default():
     relaxed = CleaningPolicy(drop_media=False, drop_forwarded=False)
     assert relaxed.apply(message("<Media omitted>", "media")) == "<Media omitted>"
     assert relaxed.apply(message("news", forwarded_from="Channel")) == "news"
+
+
+def test_work_hint_finds_every_character_that_gives_cleaning_work():
+    # The shortcut in clean() is only sound if this class holds every digit, "@", ":", "." and
+    # every whitespace character str.split() acts on, except the plain space.
+    needed = {c for c in map(chr, range(sys.maxunicode + 1)) if c.isdecimal() or c.isspace()}
+    needed = (needed | set("@:.")) - {" "}
+    found = {c for c in map(chr, range(sys.maxunicode + 1)) if WORK_HINT_RE.fullmatch(c)}
+    assert found == needed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("😄 call +44 20 7946 0958 😄", "😄 call <phone> 😄"),
+        ("رقمي ٠١٢٣٤٥٦٧٨٩ شكرا", "رقمي <phone> شكرا"),
+        ("❤️ mail ana@example.org ❤️", "❤️ mail <email> ❤️"),
+        ("SEE WWW.EXAMPLE.COM NOW", "SEE <url> NOW"),
+        ("👍 http://x.io/a 👍", "👍 <url> 👍"),
+        ("tab\there 😂", "tab here 😂"),
+        ("nbsp\u00a0here", "nbsp here"),
+        (" edge 😂", "edge 😂"),
+        ("edge 😂 ", "edge 😂"),
+        ("plain text 😂 stays", "plain text 😂 stays"),
+    ],
+)
+def test_masks_and_spacing_apply_in_texts_the_shortcut_does_not_skip(text, expected):
+    assert CleaningPolicy().clean(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab Z19٣@:./-+()\t\n\u00a0\u2028😄❤\ufe0f_<>", max_size=40),
+    st.sampled_from(
+        [
+            CleaningPolicy(),
+            CleaningPolicy(keep_newlines=True),
+            CleaningPolicy(mask_phones=False, normalize_whitespace=False),
+        ]
+    ),
+)
+def test_the_shortcut_never_changes_the_result(text, policy):
+    assert policy.clean(text) == policy.tidy(text)

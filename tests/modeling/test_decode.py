@@ -26,10 +26,15 @@ def test_each_strategy_streams_pieces_of_one_reply(bot, strategy, opts):
     assert text == bot.reply(CONTEXT, "Ann", strategy, **opts)  # deterministic given options
 
 
-def test_greedy_streams_token_by_token(bot):
-    pieces = list(bot.generate(CONTEXT, "Ann", max_length=12, no_repeat_ngram=0))
-    tokens = bot.tokenizer.encode("".join(pieces))
-    assert len(pieces) > 1 and len(tokens) <= 12
+def test_replies_stream_in_several_pieces(bot):
+    """A multi-token reply arrives as several increments, not as one string at the end."""
+    for seed in range(20):
+        pieces = list(bot.generate(CONTEXT, "Ann", "sample", temperature=3.0, top_p=1.0,
+                                   max_length=12, no_repeat_ngram=0, seed=seed))
+        if len(bot.tokenizer.encode("".join(pieces))) >= 4:
+            assert len(pieces) > 1
+            return
+    raise AssertionError("no multi-token reply sampled")
 
 
 def test_sampling_varies_with_the_seed(bot):
