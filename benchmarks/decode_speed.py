@@ -1,9 +1,10 @@
 """Decoding latency for the reference shape, printed as JSON.
 
-Encoder time, time to the first token (encoder + first step + token choice) and mean
-per-token latency of greedy decoding through the same Decoder the chat uses, with a fixed
-number of tokens (end-of-reply suppressed by an untrained model is not relied on: the
-per-token loop is timed directly). The machine is shared: load averages are reported.
+Encoder time, time to the first token (encoder + first step + token choice) and per-token
+latency of the compiled greedy step driven as Decoder.sequential drives it, for a fixed number
+of tokens; then the full streaming Decoder.generate (what Chatbot.generate runs) per strategy,
+its per-token figure being (end - first piece) / (tokens - 1), tokens counted by re-encoding
+the reply. Medians and bests of R repeats; the machine is shared, so load averages are shown.
 
 Usage: .venv/bin/python benchmarks/decode_speed.py [--tokens N] [--repeats R]
 """
@@ -53,43 +54,72 @@ def main() -> None:
     decoder = Decoder(model, tok, REFERENCE)
     source = list(np.random.default_rng(1).integers(10, tok.vocab_size, 20))
     who = tf.constant([0], tf.int32)
-    no_options = {"no_repeat_ngram": 3}
+    constants = (tf.constant(3), tf.constant(False), tf.constant([1.0, 0.0, 1.0]),
+                 tf.constant([0, 0]))
 
     def run_once():
+        """The compiled greedy step exactly as Decoder.sequential drives it."""
         started = time.perf_counter()
-        enc, keys, mask, states = decoder.encode(source)
+        states, attn, enc, keys, mask = decoder.encode(source)
         enc.numpy()
         encoded = time.perf_counter()
-        attn = tf.zeros([1, REFERENCE.hidden_size])
-        token = tf.constant([BOS], tf.int32)
-        produced: list[int] = []
+        token, history, length = tf.constant([BOS], tf.int32), decoder._history(1, 0), \
+            tf.constant(0)
         marks = []
         for _ in range(args.tokens):
-            log_probs, states, attn = decoder.step(token, who, states, attn, enc, keys, mask)
-            row = decoder._allowed(log_probs.numpy()[0], produced,
-                                   no_options["no_repeat_ngram"])
-            choice = int(np.argmax(row))
-            produced.append(choice)
-            token = tf.constant([choice], tf.int32)
+            token, history, length, states, attn = decoder.select(
+                token, who, history, length, states, attn, enc, keys, mask, *constants)
+            int(token.numpy()[0])
             marks.append(time.perf_counter())
         first = marks[0] - started
         per_token = (marks[-1] - marks[0]) / (len(marks) - 1)
         return encoded - started, first, per_token
 
-    for _ in range(3):  # trace and warm up
+    def stream_once(strategy):
+        """Chatbot.generate's path: options, encoding, compiled steps, incremental text."""
+        started = time.perf_counter()
+        first = None
+        pieces = []
+        for piece in decoder.generate(["hello there how are you"], [], ["<anyone>"], None,
+                                      strategy, max_length=args.tokens, seed=0):
+            first = first or time.perf_counter()
+            pieces.append(piece)
+        ended = time.perf_counter()
+        tokens = len(tok.encode("".join(pieces)))
+        return (first - started, (ended - first) / max(1, tokens - 1), tokens,
+                ended - started)
+
+    for _ in range(3):  # trace, compile and warm up
         run_once()
+        for strategy in ("greedy", "sample", "beam"):
+            stream_once(strategy)
     runs = [run_once() for _ in range(args.repeats)]
-    stream_started = time.perf_counter()
-    reply = "".join(decoder.generate(["hello there how are you"], [], ["<anyone>"], None,
-                                     max_length=args.tokens))
-    stream_s = time.perf_counter() - stream_started
+    streams = {s: [stream_once(s) for _ in range(args.repeats)]
+               for s in ("greedy", "sample", "beam")}
+
+    def best(values, scale=1000, digits=3):
+        return round(min(values) * scale, digits)
+
+    def median(values, scale=1000, digits=3):
+        return round(statistics.median(values) * scale, digits)
+
     result = {
         "shape": "emb 128, 1 layer, hidden 256, vocab 8000, additive attention, 20 source tokens",
-        "encoder_ms": round(statistics.median(r[0] for r in runs) * 1000, 2),
-        "first_token_ms": round(statistics.median(r[1] for r in runs) * 1000, 2),
-        "per_token_ms": round(statistics.median(r[2] for r in runs) * 1000, 3),
-        "generate_stream_ms_per_token": round(
-            stream_s * 1000 / max(1, len(tok.encode(reply))), 3),
+        "encoder_ms": {"median": median(r[0] for r in runs), "best": best(r[0] for r in runs)},
+        "first_token_ms": {"median": median(r[1] for r in runs),
+                           "best": best(r[1] for r in runs)},
+        "step_ms_per_token": {"median": median(r[2] for r in runs),
+                              "best": best(r[2] for r in runs)},
+        "generate": {
+            strategy: {
+                "first_piece_ms": median(r[0] for r in rs),
+                "ms_per_token": {"median": median(r[1] for r in rs),
+                                 "best": best(r[1] for r in rs)},
+                "tokens": rs[0][2],
+                "total_ms": median(r[3] for r in rs),
+            }
+            for strategy, rs in streams.items()
+        },
         "tokens": args.tokens,
         "repeats": args.repeats,
         "load_before": load_before,

@@ -15,7 +15,7 @@ WORKERS="${WORKERS:-2}"
 BASE_PORT="${BASE_PORT:-8001}"
 HOST="${HOST:-127.0.0.1}"
 # Training is batch work: at a lower CPU priority it never slows live chat replies down
-# (benchmarks/chat_load.py: p95 first token 239 ms at nice 10 vs 402 ms at nice 0).
+# (benchmarks/chat_load.py --worker-nice 0 shows the difference).
 WORKER_NICE="${WORKER_NICE:-10}"
 daphne_args=()
 # Behind a proxy, take the client address from X-Forwarded-For (login throttling keys on it).

@@ -1,11 +1,13 @@
-"""Reply generation: greedy, beam search and sampling over one compiled decode step.
+"""Reply generation: greedy, beam search and sampling over compiled decode steps.
 
-The step is a single concrete tf.function (XLA-compiled: one fused kernel per token instead of
-dozens of small ops), fed the previous step's state tensors; Python only picks the next token.
+Each step is one concrete, XLA-compiled tf.function that runs the model for one token, masks
+forbidden tokens (specials, repeated n-grams) and picks the next token(s) itself; its state
+tensors feed straight into the next call, so per token only the chosen id crosses to Python.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -28,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "top_p": 0.9,  # 1 disables
     "seed": None,
 }
+NEG_INF = float("-inf")
 
 
 class Decoder:
@@ -35,46 +38,105 @@ class Decoder:
         self.model = model
         self.tokenizer = tokenizer
         self.config = config
-        self.banned = np.array(tokenizer.special_ids, np.int64)
         # Read (cast, sliced, concatenated) once: the compiled functions capture these tensors
         # instead of re-deriving them from the variables on every token.
         self._weights = model.weights_for_graph()
-        self._encode = tf.function(self._encode_fn)
-        self._step = None
+        banned = np.zeros(tokenizer.vocab_size, np.float32)
+        banned[list(tokenizer.special_ids)] = NEG_INF
+        self._banned = tf.constant(banned)
+        self._encode = None
+        self._select = None
+        self._beams: dict[int, Any] = {}
 
-    @property
-    def step(self):
-        """The concrete decode step, traced on first use (loading stays cheap)."""
-        if self._step is None:
-            hidden, cdt = self.config.hidden_size, self.model.cdt
-            state_spec = [tf.TensorSpec([None, hidden], cdt)] * (2 * self.config.num_layers)
-            self._step = tf.function(self._step_fn, jit_compile=True).get_concrete_function(
-                tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32), state_spec,
-                tf.TensorSpec([None, hidden], cdt), tf.TensorSpec([None, None, hidden], cdt),
-                tf.TensorSpec([None, None, hidden], cdt), tf.TensorSpec([None, None], cdt),
-            )
-        return self._step
+    # ---- compiled parts (traced on first use, so loading stays cheap) ------------------------
 
-    # ---- compiled parts ----------------------------------------------------------------------
-
-    def _encode_fn(self, source):
-        enc, keys, mask, states = self.model.encode(self._weights, source)
-        flat = [t for pair in states for t in pair]
-        return enc, keys, mask, flat
-
-    def _step_fn(self, tokens, addressee, states, attn, enc, keys, mask):
-        w = self._weights
-        pairs = [(states[2 * i], states[2 * i + 1]) for i in range(len(states) // 2)]
-        log_probs, new_states, attn = self.model.step(w, tokens, addressee, pairs, attn, enc,
-                                                      keys, mask)
-        return log_probs, [t for pair in new_states for t in pair], attn
+    def _state_specs(self, width: int | None):
+        hidden, cdt = self.config.hidden_size, self.model.cdt
+        return ([tf.TensorSpec([width, hidden], cdt)] * (2 * self.config.num_layers),
+                tf.TensorSpec([width, hidden], cdt), tf.TensorSpec([width, None, hidden], cdt),
+                tf.TensorSpec([width, None, hidden], cdt), tf.TensorSpec([width, None], cdt))
 
     def encode(self, source_ids: Sequence[int]):
-        # Always the full length (padding is masked): one encoder graph, and the XLA-compiled
-        # step sees one shape per beam width.
+        if self._encode is None:
+            self._encode = tf.function(self._encode_fn, jit_compile=True).get_concrete_function(
+                tf.TensorSpec([1, None], tf.int32))
+        # Always the full length (padding is masked): one compiled encoder and step shape.
         source = np.zeros((1, max(self.config.max_source_len, len(source_ids))), np.int32)
         source[0, : len(source_ids)] = source_ids
         return self._encode(tf.constant(source))
+
+    def _encode_fn(self, source):
+        enc, keys, mask, states = self.model.encode(self._weights, source)
+        attn = tf.zeros([1, self.config.hidden_size], self.model.cdt)
+        return [t for pair in states for t in pair], attn, enc, keys, mask
+
+    def _log_probs(self, tokens, who, history, length, states, attn, enc, keys, mask, no_repeat):
+        """Model step plus the masks every strategy applies: specials, empty reply, n-grams."""
+        pairs = [(states[2 * i], states[2 * i + 1]) for i in range(len(states) // 2)]
+        log_probs, pairs, attn = self.model.step(self._weights, tokens, who, pairs, attn, enc,
+                                                 keys, mask)
+        log_probs = log_probs + self._banned
+        empty = tf.one_hot(EOS, tf.shape(log_probs)[1], on_value=NEG_INF, off_value=0.0)
+        log_probs = tf.where(length > 0, log_probs, log_probs + empty)  # never an empty reply
+        log_probs = ban_repeated_ngrams(log_probs, history, length, no_repeat)
+        return log_probs, [t for pair in pairs for t in pair], attn
+
+    @property
+    def select(self):
+        """Greedy or sampled step for one sequence: -> (token [1], history, length, states...)."""
+        if self._select is None:
+            states, attn, enc, keys, mask = self._state_specs(1)
+            scalar = tf.TensorSpec([], tf.int32)
+            self._select = tf.function(self._select_fn, jit_compile=True).get_concrete_function(
+                tf.TensorSpec([1], tf.int32), tf.TensorSpec([1], tf.int32),
+                tf.TensorSpec([1, None], tf.int32), scalar, states, attn, enc, keys, mask,
+                scalar, tf.TensorSpec([], tf.bool), tf.TensorSpec([3], tf.float32),
+                tf.TensorSpec([2], tf.int32))
+        return self._select
+
+    def _select_fn(self, token, who, history, length, states, attn, enc, keys, mask, no_repeat,
+                   sample, sampling, seed):
+        log_probs, states, attn = self._log_probs(token, who, history, length, states, attn,
+                                                  enc, keys, mask, no_repeat)
+        token = tf.cond(
+            sample,
+            lambda: sample_tokens(log_probs, sampling,
+                                  tf.random.experimental.stateless_fold_in(seed, length)),
+            lambda: tf.argmax(log_probs, -1, output_type=tf.int32))
+        return token, _append(history, length, token), length + 1, states, attn
+
+    def beam_step(self, width: int):
+        """Beam step: expands every beam, keeps the best `width` live ones (reordering the
+        state), and returns the top 2*width candidates so Python can collect finished ones."""
+        if width not in self._beams:
+            states, attn, enc, keys, mask = self._state_specs(width)
+            vector = tf.TensorSpec([width], tf.int32)
+            self._beams[width] = tf.function(self._beam_fn, jit_compile=True) \
+                .get_concrete_function(
+                    vector, vector, tf.TensorSpec([width, None], tf.int32),
+                    tf.TensorSpec([], tf.int32), tf.TensorSpec([width], tf.float32), states,
+                    attn, enc, keys, mask, tf.TensorSpec([], tf.int32))
+        return self._beams[width]
+
+    def _beam_fn(self, tokens, who, history, length, scores, states, attn, enc, keys, mask,
+                 no_repeat):
+        width = tokens.shape[0]
+        log_probs, states, attn = self._log_probs(tokens, who, history, length, states, attn,
+                                                  enc, keys, mask, no_repeat)
+        vocab = tf.shape(log_probs)[1]
+        total = tf.reshape(scores[:, None] + log_probs, [-1])
+        values, flat = tf.math.top_k(total, 2 * width)
+        beam, token = flat // vocab, flat % vocab
+        live = tf.logical_and(tf.not_equal(token, EOS), values > NEG_INF)
+        # The best `width` live candidates, in score order; dead ones pad when too few live.
+        position = tf.range(2 * width)
+        keep = tf.argsort(tf.where(live, position, position + 2 * width))[:width]
+        parent, next_tokens = tf.gather(beam, keep), tf.gather(token, keep)
+        next_scores = tf.where(tf.gather(live, keep), tf.gather(values, keep), NEG_INF)
+        states = [tf.gather(s, parent) for s in states]
+        history = _append(tf.gather(history, parent), length, next_tokens)
+        return (beam, token, values, parent, next_tokens, next_scores, history, length + 1,
+                states, tf.gather(attn, parent))
 
     # ---- public --------------------------------------------------------------------------------
 
@@ -106,85 +168,69 @@ class Decoder:
             piece = text.push(token)
             if piece:
                 yield piece
-        rest = text.finish()
-        if rest:
-            yield rest
+        text.finish()  # an incomplete byte sequence at the end is dropped
+
+    def _history(self, width: int, max_length: int) -> tf.Tensor:
+        # One buffer size for every max_length up to the model's: one compiled shape.
+        return tf.zeros([width, max(max_length, self.config.max_target_len)], tf.int32)
 
     def sequential(self, source, who, max_length, options, sample: bool) -> Iterator[int]:
         """Greedy or sampled decoding, yielding each token as soon as it is chosen."""
-        rng = np.random.default_rng(options["seed"])
-        enc, keys, mask, states = self.encode(source)
-        attn = tf.zeros([1, self.config.hidden_size], self.model.cdt)
+        seed = options["seed"]
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31))
+        states, attn, enc, keys, mask = self.encode(source)
+        step = self.select
         token = tf.constant([BOS], tf.int32)
         who_t = tf.constant([who], tf.int32)
-        produced: list[int] = []
+        history, length = self._history(1, max_length), tf.constant(0)
+        constants = (
+            tf.constant(int(options["no_repeat_ngram"])), tf.constant(sample),
+            tf.constant([max(float(options["temperature"]), 1e-4), int(options["top_k"]),
+                         float(options["top_p"])], tf.float32),
+            tf.constant([int(seed) % 2**31, 0], tf.int32))
         for _ in range(max_length):
-            log_probs, states, attn = self.step(token, who_t, states, attn, enc, keys, mask)
-            row = self._allowed(log_probs.numpy()[0], produced, options["no_repeat_ngram"])
-            choice = _sample(row, options, rng) if sample else int(np.argmax(row))
+            token, history, length, states, attn = step(token, who_t, history, length, states,
+                                                        attn, enc, keys, mask, *constants)
+            choice = int(token.numpy()[0])
             if choice == EOS:
                 return
-            produced.append(choice)
             yield choice
-            token = tf.constant([choice], tf.int32)
 
     def beam(self, source, who, max_length, options) -> list[int]:
         width = max(1, int(options["beam_width"]))
         alpha = float(options["length_penalty"])
-        enc, keys, mask, states = self.encode(source)
-        enc, keys, mask = (tf.repeat(t, width, axis=0) for t in (enc, keys, mask))
+        states, attn, enc, keys, mask = self.encode(source)
         states = [tf.repeat(s, width, axis=0) for s in states]
-        attn = tf.zeros([width, self.config.hidden_size], self.model.cdt)
+        attn, enc, keys, mask = (tf.repeat(t, width, axis=0) for t in (attn, enc, keys, mask))
+        step = self.beam_step(width)
+        tokens = tf.fill([width], BOS)
         who_t = tf.fill([width], who)
+        history, length = self._history(width, max_length), tf.constant(0)
+        # All beams start identical: expand only the first.
+        scores = tf.constant([0.0] + [NEG_INF] * (width - 1), tf.float32)
+        no_repeat = tf.constant(int(options["no_repeat_ngram"]))
         beams: list[list[int]] = [[] for _ in range(width)]
-        scores = np.full(width, -np.inf)
-        scores[0] = 0.0  # all beams start identical: expand only the first
-        tokens = np.full(width, BOS, np.int32)
         finished: list[tuple[float, list[int]]] = []
+        live_scores = np.zeros(width)
         for _ in range(max_length):
-            log_probs, states, attn = self.step(tf.constant(tokens), who_t, states, attn,
-                                                enc, keys, mask)
-            rows = log_probs.numpy()
-            for b in range(width):
-                rows[b] = self._allowed(rows[b], beams[b], options["no_repeat_ngram"])
-            total = scores[:, None] + rows
-            best = np.argsort(total, axis=None)[::-1][: 2 * width]
-            keep_beam, keep_token, keep_score = [], [], []
-            for flat in best:
-                b, t = divmod(int(flat), rows.shape[1])
-                if not np.isfinite(total[b, t]):
-                    break
-                if t == EOS:
-                    finished.append((total[b, t] / _penalty(len(beams[b]) + 1, alpha), beams[b]))
-                elif len(keep_beam) < width:
-                    keep_beam.append(b)
-                    keep_token.append(t)
-                    keep_score.append(total[b, t])
-            if len(finished) >= width or not keep_beam:
+            (cand_beam, cand_token, cand_score, parent, tokens, scores, history, length, states,
+             attn) = step(tokens, who_t, history, length, scores, states, attn, enc, keys,
+                          mask, no_repeat)
+            for b, t, score in zip(cand_beam.numpy(), cand_token.numpy(), cand_score.numpy(),
+                                   strict=True):
+                if t == EOS and score > NEG_INF:
+                    finished.append((score / _penalty(len(beams[b]) + 1, alpha), beams[b]))
+            new_scores = scores.numpy()
+            if len(finished) >= width or not np.isfinite(new_scores).any():
                 break
-            while len(keep_beam) < width:  # too few live candidates: pad with dead beams
-                keep_beam.append(keep_beam[0])
-                keep_token.append(keep_token[0])
-                keep_score.append(-np.inf)
-            beams = [beams[b] + [t] for b, t in zip(keep_beam, keep_token, strict=True)]
-            scores = np.array(keep_score)
-            tokens = np.array(keep_token, np.int32)
-            index = tf.constant(keep_beam, tf.int32)
-            states = [tf.gather(s, index) for s in states]
-            attn = tf.gather(attn, index)
+            beams = [beams[p] + [int(t)] for p, t in zip(parent.numpy(), tokens.numpy(),
+                                                         strict=True)]
+            live_scores = new_scores
         if not finished:
-            finished = [(s / _penalty(len(b), alpha), b) for s, b in zip(scores, beams,
+            finished = [(s / _penalty(len(b), alpha), b) for s, b in zip(live_scores, beams,
                                                                           strict=True)]
         return max(finished, key=lambda item: item[0])[1]
-
-    def _allowed(self, row: np.ndarray, produced: list[int], no_repeat: int) -> np.ndarray:
-        row = row.copy()
-        row[self.banned] = -np.inf
-        if not produced:
-            row[EOS] = -np.inf  # never an empty reply
-        if no_repeat and len(produced) >= no_repeat - 1:
-            row[_repeated_ngram_tokens(produced, no_repeat)] = -np.inf
-        return row
 
 
 def as_turns(context: Sequence[tuple[str, str] | str]) -> list[tuple[str, str]]:
@@ -201,32 +247,54 @@ def as_turns(context: Sequence[tuple[str, str] | str]) -> list[tuple[str, str]]:
     return turns[::-1]
 
 
-def _repeated_ngram_tokens(produced: list[int], n: int) -> list[int]:
-    if n == 1:
-        return list(set(produced))
-    prefix = tuple(produced[len(produced) - n + 1:])
-    return [produced[i + n - 1] for i in range(len(produced) - n + 1)
-            if tuple(produced[i:i + n - 1]) == prefix]
+def ban_repeated_ngrams(log_probs, history, length, n):
+    """-inf for every token that would repeat an n-gram of the produced tokens.
+
+    history [W, L] holds the produced tokens (the first `length` are valid); n <= 0 disables.
+    An n-gram starting at i repeats when history[i:i+n-1] equals the last n-1 tokens: its next
+    token history[i+n-1] is banned.
+    """
+    width, size = tf.shape(history)[0], tf.shape(history)[1]
+    doubled = tf.concat([history, history], 1)  # shifted windows stay in bounds
+    starts = tf.range(size)
+    valid = tf.logical_and(n > 0, starts + n - 1 < length)
+    prefix = length - n + 1
+
+    def body(k, match):
+        window = tf.slice(doubled, [0, k], [-1, size])
+        last = tf.gather(history, tf.maximum(prefix + k, 0), axis=1)
+        return k + 1, tf.logical_and(match, tf.equal(window, last[:, None]))
+
+    _, match = tf.while_loop(lambda k, _: k < n - 1, body,
+                             (tf.constant(0), tf.broadcast_to(valid[None, :], [width, size])))
+    following = tf.slice(doubled, [0, tf.maximum(n - 1, 0)], [-1, size])
+    rows = tf.broadcast_to(tf.range(width)[:, None], [width, size])
+    indices = tf.reshape(tf.stack([rows, following], -1), [-1, 2])
+    updates = tf.reshape(tf.where(match, NEG_INF, math.inf), [-1])
+    return tf.tensor_scatter_nd_min(log_probs, indices, updates)
+
+
+def sample_tokens(log_probs, sampling, seed):
+    """One token per row from log_probs [W, V] with sampling = [temperature, top_k, top_p]:
+    top-k first, then the smallest set of the most likely reaching top_p (nucleus)."""
+    logits = log_probs / sampling[0]
+    vocab = tf.shape(logits)[1]
+    ranked = tf.sort(logits, direction="DESCENDING")
+    top_k = tf.cast(sampling[1], tf.int32)
+    k = tf.where(tf.logical_and(top_k > 0, top_k < vocab), top_k, vocab)
+    ranked = tf.where(tf.range(vocab)[None, :] < k, ranked, NEG_INF)
+    before = tf.cumsum(tf.nn.softmax(ranked), axis=-1, exclusive=True)
+    kept = tf.where(sampling[2] < 1.0, tf.reduce_sum(tf.cast(before < sampling[2], tf.int32), -1),
+                    k)
+    cutoff = tf.gather(ranked, tf.maximum(kept, 1) - 1, axis=1, batch_dims=1)
+    logits = tf.where(logits < cutoff[:, None], NEG_INF, logits)
+    return tf.cast(tf.random.stateless_categorical(logits, 1, seed)[:, 0], tf.int32)
+
+
+def _append(history, length, tokens):
+    at = tf.equal(tf.range(tf.shape(history)[1]), length)[None, :]
+    return tf.where(at, tokens[:, None], history)
 
 
 def _penalty(length: int, alpha: float) -> float:
     return ((5 + length) / 6) ** alpha
-
-
-def _sample(row: np.ndarray, options: dict, rng: np.random.Generator) -> int:
-    logits = row / max(float(options["temperature"]), 1e-4)
-    top_k = int(options["top_k"])
-    if 0 < top_k < logits.size:
-        cutoff = np.partition(logits, -top_k)[-top_k]
-        logits = np.where(logits < cutoff, -np.inf, logits)
-    probs = np.exp(logits - logits.max())
-    probs /= probs.sum()
-    top_p = float(options["top_p"])
-    if top_p < 1.0:
-        order = np.argsort(probs)[::-1]
-        cumulative = np.cumsum(probs[order])
-        keep = order[: int(np.searchsorted(cumulative, top_p)) + 1]
-        mask = np.zeros_like(probs)
-        mask[keep] = probs[keep]
-        probs = mask / mask.sum()
-    return int(rng.choice(probs.size, p=probs))

@@ -6,6 +6,8 @@ where the notebook's word vocabulary turned them into <unk>.
 
 from __future__ import annotations
 
+import codecs
+import functools
 import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -79,40 +81,53 @@ class Tokenizer:
     def piece(self, token_id: int) -> str:
         return self._sp.id_to_piece(int(token_id))
 
+    @functools.cached_property
+    def surfaces(self) -> tuple[str | int, ...]:
+        """Per id: the text it decodes to, or its byte value for a byte-fallback piece."""
+        sp = self._sp
+        return tuple(
+            int(sp.id_to_piece(i)[3:5], 16) if sp.is_byte(i)
+            else "" if sp.is_control(i)
+            else " \u2047 " if sp.is_unknown(i)
+            else sp.id_to_piece(i).replace("\u2581", " ")
+            for i in range(sp.get_piece_size())
+        )
+
 
 class IncrementalDecoder:
     """Turns a growing token list into text increments that concatenate to the full decode.
 
-    Text that ends in an incomplete byte-fallback character is held back until it completes.
+    Works piece by piece (no re-decoding of the whole reply per token). Byte-fallback pieces
+    are held until they form complete UTF-8 characters; bytes that cannot complete one (cut
+    off by a normal piece, invalid, or left at the end) are dropped, never shown as U+FFFD.
     """
 
     def __init__(self, tokenizer: Tokenizer):
-        self._tokenizer = tokenizer
-        self._ids: list[int] = []
-        self._emitted = ""
+        self._surfaces = tokenizer.surfaces
+        self._bytes = codecs.getincrementaldecoder("utf-8")("ignore")
+        self._parts: list[str] = []
 
     def push(self, token_id: int) -> str:
-        self._ids.append(int(token_id))
-        text = self._tokenizer.decode(self._ids)
-        if text.endswith("\ufffd") or not text.startswith(self._emitted):
+        surface = self._surfaces[int(token_id)]
+        if isinstance(surface, int):
+            text = self._bytes.decode(bytes((surface,)))
+        elif not surface:  # control pieces decode to nothing and cut nothing off
             return ""
-        return self._advance(text)
+        else:
+            self._bytes.reset()
+            # SentencePiece drops the word-boundary space at the start of a text.
+            text = surface if self._parts else surface.lstrip(" ")
+        if text:
+            self._parts.append(text)
+        return text
 
     def finish(self) -> str:
-        text = self._tokenizer.decode(self._ids)
-        if not text.startswith(self._emitted):
-            # Cannot happen with SentencePiece decoding; kept explicit rather than silent.
-            raise RuntimeError("incremental decode diverged from the full decode")
-        return self._advance(text)
+        self._bytes.reset()
+        return ""
 
     @property
     def text(self) -> str:
-        return self._emitted
-
-    def _advance(self, text: str) -> str:
-        piece = text[len(self._emitted):]
-        self._emitted = text
-        return piece
+        return "".join(self._parts)
 
 
 def _non_empty(texts: Iterable[str]) -> Iterator[str]:

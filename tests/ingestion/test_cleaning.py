@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingestion import CleaningPolicy, Message
-from ingestion.cleaning import WORK_HINT_RE
+from ingestion.cleaning import ASCII_WORK_HINT_RE, WORK_HINT_RE
 
 
 def message(text, kind="text", forwarded_from=None):
@@ -60,6 +60,8 @@ def test_work_hint_finds_every_character_that_gives_cleaning_work():
     needed = (needed | set("@:.")) - {" "}
     found = {c for c in map(chr, range(sys.maxunicode + 1)) if WORK_HINT_RE.fullmatch(c)}
     assert found == needed
+    ascii_found = {c for c in map(chr, range(128)) if ASCII_WORK_HINT_RE.fullmatch(c)}
+    assert ascii_found == {c for c in needed if c.isascii()}
 
 
 @pytest.mark.parametrize(
@@ -75,6 +77,8 @@ def test_work_hint_finds_every_character_that_gives_cleaning_work():
         (" edge 😂", "edge 😂"),
         ("edge 😂 ", "edge 😂"),
         ("plain text 😂 stays", "plain text 😂 stays"),
+        ("ascii call 555-123-4567 now", "ascii call <phone> now"),
+        ("ascii\ttab and a@b.co", "ascii tab and <email>"),
     ],
 )
 def test_masks_and_spacing_apply_in_texts_the_shortcut_does_not_skip(text, expected):

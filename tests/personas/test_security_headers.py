@@ -29,6 +29,8 @@ EXPECTED_CSP = {
 INLINE_SCRIPT = re.compile(
     r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.IGNORECASE
 )
+# style-src 'self' blocks <style> elements and style= attributes too.
+INLINE_STYLE = re.compile(r"<style[\s>]|\sstyle\s*=", re.IGNORECASE)
 
 
 def csp(response) -> dict[str, str]:
@@ -56,20 +58,21 @@ def test_rejected_host_error_page_has_the_policy_too(client):
     assert csp(response) == EXPECTED_CSP
 
 
-def test_pages_of_a_logged_in_user_have_no_inline_script(client, ana):
+def test_pages_of_a_logged_in_user_have_no_inline_script_or_style(client, ana):
     client.force_login(ana)
     for url in ["/", reverse("password_change")]:
         response = client.get(url)
         assert response.status_code == 200
         assert csp(response) == EXPECTED_CSP
-        assert not INLINE_SCRIPT.search(response.content.decode()), url
+        html = response.content.decode()
+        assert not INLINE_SCRIPT.search(html) and not INLINE_STYLE.search(html), url
 
 
-def test_no_template_contains_inline_script():
+def test_no_template_contains_inline_script_or_style():
     offenders = [
         str(path.relative_to(ROOT))
         for path in (ROOT / "templates").rglob("*.html")
-        if INLINE_SCRIPT.search(path.read_text())
+        if INLINE_SCRIPT.search(path.read_text()) or INLINE_STYLE.search(path.read_text())
     ]
     assert offenders == []
 
