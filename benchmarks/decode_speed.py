@@ -28,7 +28,7 @@ import tensorflow as tf  # noqa: E402
 from modeling.config import ModelConfig  # noqa: E402
 from modeling.decode import Decoder  # noqa: E402
 from modeling.model import Seq2Seq  # noqa: E402
-from modeling.tokenizer import BOS, Tokenizer  # noqa: E402
+from modeling.tokenizer import Tokenizer  # noqa: E402
 
 REFERENCE = ModelConfig(vocab_size=8000, embedding_dim=128, hidden_size=256, num_layers=1,
                         attention="bahdanau", max_source_len=20, max_target_len=64)
@@ -53,22 +53,20 @@ def main() -> None:
     model = Seq2Seq(REFERENCE, tok.vocab_size)
     decoder = Decoder(model, tok, REFERENCE)
     source = list(np.random.default_rng(1).integers(10, tok.vocab_size, 20))
-    who = tf.constant([0], tf.int32)
-    constants = (tf.constant(3), tf.constant(False), tf.constant([1.0, 0.0, 1.0]),
-                 tf.constant([0, 0]))
+    ints = tf.constant([0, 3, 0, 0, 0, 0])  # addressee, no-repeat 3-grams, greedy
+    floats = tf.constant([1.0, 1.0])
 
     def run_once():
         """The compiled greedy step exactly as Decoder.sequential drives it."""
         started = time.perf_counter()
-        states, attn, enc, keys, mask = decoder.encode(source)
-        enc.numpy()
+        carry, memory = decoder.encode(source)
+        memory.numpy()
         encoded = time.perf_counter()
-        token, history, length = tf.constant([BOS], tf.int32), decoder._history(1, 0), \
-            tf.constant(0)
+        history, length = decoder._history(1, 0), tf.constant(0)
         marks = []
         for _ in range(args.tokens):
-            token, history, length, states, attn = decoder.select(
-                token, who, history, length, states, attn, enc, keys, mask, *constants)
+            token, history, length, carry = decoder.select(history, length, carry, memory,
+                                                           ints, floats)
             int(token.numpy()[0])
             marks.append(time.perf_counter())
         first = marks[0] - started

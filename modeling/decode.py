@@ -49,14 +49,19 @@ class Decoder:
         self._beams: dict[int, Any] = {}
 
     # ---- compiled parts (traced on first use, so loading stays cheap) ------------------------
+    # Each call of a compiled function costs Python time per argument, so the per-token state
+    # travels packed: `carry` [W, (2 * layers + 1) * H] holds every LSTM (h, c) and the
+    # attention vector; `memory` [W, S, 2H + 1] the encoder outputs, attention keys and mask;
+    # `history` [W, L] the tokens produced so far (the first `length` are valid).
 
-    def _state_specs(self, width: int | None):
+    def _specs(self, width: int | None):
         hidden, cdt = self.config.hidden_size, self.model.cdt
-        return ([tf.TensorSpec([width, hidden], cdt)] * (2 * self.config.num_layers),
-                tf.TensorSpec([width, hidden], cdt), tf.TensorSpec([width, None, hidden], cdt),
-                tf.TensorSpec([width, None, hidden], cdt), tf.TensorSpec([width, None], cdt))
+        return (tf.TensorSpec([width, None], tf.int32), tf.TensorSpec([], tf.int32),
+                tf.TensorSpec([width, (2 * self.config.num_layers + 1) * hidden], cdt),
+                tf.TensorSpec([width, None, 2 * hidden + 1], cdt))
 
     def encode(self, source_ids: Sequence[int]):
+        """-> (carry [1, F], memory [1, S, 2H + 1]) for the source."""
         if self._encode is None:
             self._encode = tf.function(self._encode_fn, jit_compile=True).get_concrete_function(
                 tf.TensorSpec([1, None], tf.int32))
@@ -68,64 +73,69 @@ class Decoder:
     def _encode_fn(self, source):
         enc, keys, mask, states = self.model.encode(self._weights, source)
         attn = tf.zeros([1, self.config.hidden_size], self.model.cdt)
-        return [t for pair in states for t in pair], attn, enc, keys, mask
+        carry = tf.concat([t for pair in states for t in pair] + [attn], -1)
+        return carry, tf.concat([enc, keys, mask[:, :, None]], -1)
 
-    def _log_probs(self, tokens, who, history, length, states, attn, enc, keys, mask, no_repeat):
-        """Model step plus the masks every strategy applies: specials, empty reply, n-grams."""
-        pairs = [(states[2 * i], states[2 * i + 1]) for i in range(len(states) // 2)]
-        log_probs, pairs, attn = self.model.step(self._weights, tokens, who, pairs, attn, enc,
-                                                 keys, mask)
+    def _log_probs(self, history, length, carry, memory, who, no_repeat):
+        """Model step on the last token plus the masks every strategy applies: specials, an
+        empty reply, repeated n-grams. -> (log-probs [W, V], new carry)."""
+        hidden = self.config.hidden_size
+        parts = tf.split(carry, 2 * self.config.num_layers + 1, axis=-1)
+        states = [(parts[2 * i], parts[2 * i + 1]) for i in range(self.config.num_layers)]
+        enc, keys, mask = memory[..., :hidden], memory[..., hidden:-1], memory[..., -1]
+        last = tf.gather(history, tf.maximum(length - 1, 0), axis=1)
+        tokens = tf.where(length > 0, last, BOS)
+        who = tf.fill(tf.shape(tokens), who)
+        log_probs, states, attn = self.model.step(self._weights, tokens, who, states,
+                                                  parts[-1], enc, keys, mask)
         log_probs = log_probs + self._banned
         empty = tf.one_hot(EOS, tf.shape(log_probs)[1], on_value=NEG_INF, off_value=0.0)
         log_probs = tf.where(length > 0, log_probs, log_probs + empty)  # never an empty reply
         log_probs = ban_repeated_ngrams(log_probs, history, length, no_repeat)
-        return log_probs, [t for pair in pairs for t in pair], attn
+        return log_probs, tf.concat([t for pair in states for t in pair] + [attn], -1)
 
     @property
     def select(self):
-        """Greedy or sampled step for one sequence: -> (token [1], history, length, states...)."""
+        """Greedy or sampled step for one sequence.
+
+        (history, length, carry, memory, ints, floats) -> (token [1], history, length, carry)
+        with ints = [addressee, no_repeat_ngram, sample?, top_k, seed, seed] and
+        floats = [temperature, top_p].
+        """
         if self._select is None:
-            states, attn, enc, keys, mask = self._state_specs(1)
-            scalar = tf.TensorSpec([], tf.int32)
             self._select = tf.function(self._select_fn, jit_compile=True).get_concrete_function(
-                tf.TensorSpec([1], tf.int32), tf.TensorSpec([1], tf.int32),
-                tf.TensorSpec([1, None], tf.int32), scalar, states, attn, enc, keys, mask,
-                scalar, tf.TensorSpec([], tf.bool), tf.TensorSpec([3], tf.float32),
-                tf.TensorSpec([2], tf.int32))
+                *self._specs(1), tf.TensorSpec([6], tf.int32), tf.TensorSpec([2], tf.float32))
         return self._select
 
-    def _select_fn(self, token, who, history, length, states, attn, enc, keys, mask, no_repeat,
-                   sample, sampling, seed):
-        log_probs, states, attn = self._log_probs(token, who, history, length, states, attn,
-                                                  enc, keys, mask, no_repeat)
+    def _select_fn(self, history, length, carry, memory, ints, floats):
+        log_probs, carry = self._log_probs(history, length, carry, memory, ints[0], ints[1])
         token = tf.cond(
-            sample,
-            lambda: sample_tokens(log_probs, sampling,
-                                  tf.random.experimental.stateless_fold_in(seed, length)),
+            ints[2] > 0,
+            lambda: sample_tokens(log_probs, floats[0], ints[3], floats[1],
+                                  tf.random.experimental.stateless_fold_in(ints[4:], length)),
             lambda: tf.argmax(log_probs, -1, output_type=tf.int32))
-        return token, _append(history, length, token), length + 1, states, attn
+        return token, _append(history, length, token), length + 1, carry
 
     def beam_step(self, width: int):
-        """Beam step: expands every beam, keeps the best `width` live ones (reordering the
-        state), and returns the top 2*width candidates so Python can collect finished ones."""
+        """Beam step: expands every beam, keeps the best `width` live ones (reordering their
+        state) and returns the top 2 * width candidates so Python can collect finished ones.
+
+        (history, length, carry, memory, scores [W], ints = [addressee, no_repeat_ngram]) ->
+        (candidate beams, tokens, scores [2W], parents [W], tokens [W], scores [W], history,
+        length, carry)
+        """
         if width not in self._beams:
-            states, attn, enc, keys, mask = self._state_specs(width)
-            vector = tf.TensorSpec([width], tf.int32)
             self._beams[width] = tf.function(self._beam_fn, jit_compile=True) \
-                .get_concrete_function(
-                    vector, vector, tf.TensorSpec([width, None], tf.int32),
-                    tf.TensorSpec([], tf.int32), tf.TensorSpec([width], tf.float32), states,
-                    attn, enc, keys, mask, tf.TensorSpec([], tf.int32))
+                .get_concrete_function(*self._specs(width), tf.TensorSpec([width], tf.float32),
+                                       tf.TensorSpec([2], tf.int32))
         return self._beams[width]
 
-    def _beam_fn(self, tokens, who, history, length, scores, states, attn, enc, keys, mask,
-                 no_repeat):
-        width = tokens.shape[0]
-        log_probs, states, attn = self._log_probs(tokens, who, history, length, states, attn,
-                                                  enc, keys, mask, no_repeat)
+    def _beam_fn(self, history, length, carry, memory, scores, ints):
+        width = scores.shape[0]
+        log_probs, carry = self._log_probs(history, length, carry, memory, ints[0], ints[1])
         vocab = tf.shape(log_probs)[1]
-        total = tf.reshape(scores[:, None] + log_probs, [-1])
-        values, flat = tf.math.top_k(total, 2 * width)
+        values, flat = top_k_by_argmax(tf.reshape(scores[:, None] + log_probs, [-1]),
+                                       2 * width)
         beam, token = flat // vocab, flat % vocab
         live = tf.logical_and(tf.not_equal(token, EOS), values > NEG_INF)
         # The best `width` live candidates, in score order; dead ones pad when too few live.
@@ -133,10 +143,9 @@ class Decoder:
         keep = tf.argsort(tf.where(live, position, position + 2 * width))[:width]
         parent, next_tokens = tf.gather(beam, keep), tf.gather(token, keep)
         next_scores = tf.where(tf.gather(live, keep), tf.gather(values, keep), NEG_INF)
-        states = [tf.gather(s, parent) for s in states]
         history = _append(tf.gather(history, parent), length, next_tokens)
         return (beam, token, values, parent, next_tokens, next_scores, history, length + 1,
-                states, tf.gather(attn, parent))
+                tf.gather(carry, parent))
 
     # ---- public --------------------------------------------------------------------------------
 
@@ -179,19 +188,15 @@ class Decoder:
         seed = options["seed"]
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31))
-        states, attn, enc, keys, mask = self.encode(source)
+        carry, memory = self.encode(source)
         step = self.select
-        token = tf.constant([BOS], tf.int32)
-        who_t = tf.constant([who], tf.int32)
         history, length = self._history(1, max_length), tf.constant(0)
-        constants = (
-            tf.constant(int(options["no_repeat_ngram"])), tf.constant(sample),
-            tf.constant([max(float(options["temperature"]), 1e-4), int(options["top_k"]),
-                         float(options["top_p"])], tf.float32),
-            tf.constant([int(seed) % 2**31, 0], tf.int32))
+        ints = tf.constant([who, int(options["no_repeat_ngram"]), int(sample),
+                            int(options["top_k"]), int(seed) % 2**31, 0], tf.int32)
+        floats = tf.constant([max(float(options["temperature"]), 1e-4),
+                              float(options["top_p"])], tf.float32)
         for _ in range(max_length):
-            token, history, length, states, attn = step(token, who_t, history, length, states,
-                                                        attn, enc, keys, mask, *constants)
+            token, history, length, carry = step(history, length, carry, memory, ints, floats)
             choice = int(token.numpy()[0])
             if choice == EOS:
                 return
@@ -200,23 +205,18 @@ class Decoder:
     def beam(self, source, who, max_length, options) -> list[int]:
         width = max(1, int(options["beam_width"]))
         alpha = float(options["length_penalty"])
-        states, attn, enc, keys, mask = self.encode(source)
-        states = [tf.repeat(s, width, axis=0) for s in states]
-        attn, enc, keys, mask = (tf.repeat(t, width, axis=0) for t in (attn, enc, keys, mask))
+        carry, memory = (tf.repeat(t, width, axis=0) for t in self.encode(source))
         step = self.beam_step(width)
-        tokens = tf.fill([width], BOS)
-        who_t = tf.fill([width], who)
         history, length = self._history(width, max_length), tf.constant(0)
         # All beams start identical: expand only the first.
         scores = tf.constant([0.0] + [NEG_INF] * (width - 1), tf.float32)
-        no_repeat = tf.constant(int(options["no_repeat_ngram"]))
+        ints = tf.constant([who, int(options["no_repeat_ngram"])], tf.int32)
         beams: list[list[int]] = [[] for _ in range(width)]
         finished: list[tuple[float, list[int]]] = []
         live_scores = np.zeros(width)
         for _ in range(max_length):
-            (cand_beam, cand_token, cand_score, parent, tokens, scores, history, length, states,
-             attn) = step(tokens, who_t, history, length, scores, states, attn, enc, keys,
-                          mask, no_repeat)
+            (cand_beam, cand_token, cand_score, parent, tokens, scores, history, length,
+             carry) = step(history, length, carry, memory, scores, ints)
             for b, t, score in zip(cand_beam.numpy(), cand_token.numpy(), cand_score.numpy(),
                                    strict=True):
                 if t == EOS and score > NEG_INF:
@@ -266,7 +266,8 @@ def ban_repeated_ngrams(log_probs, history, length, n):
         return k + 1, tf.logical_and(match, tf.equal(window, last[:, None]))
 
     _, match = tf.while_loop(lambda k, _: k < n - 1, body,
-                             (tf.constant(0), tf.broadcast_to(valid[None, :], [width, size])))
+                             (tf.constant(0), tf.broadcast_to(valid[None, :], [width, size])),
+                             shape_invariants=(tf.TensorShape([]), tf.TensorShape([None, None])))
     following = tf.slice(doubled, [0, tf.maximum(n - 1, 0)], [-1, size])
     rows = tf.broadcast_to(tf.range(width)[:, None], [width, size])
     indices = tf.reshape(tf.stack([rows, following], -1), [-1, 2])
@@ -274,21 +275,51 @@ def ban_repeated_ngrams(log_probs, history, length, n):
     return tf.tensor_scatter_nd_min(log_probs, indices, updates)
 
 
-def sample_tokens(log_probs, sampling, seed):
-    """One token per row from log_probs [W, V] with sampling = [temperature, top_k, top_p]:
-    top-k first, then the smallest set of the most likely reaching top_p (nucleus)."""
-    logits = log_probs / sampling[0]
+def sample_tokens(log_probs, temperature, top_k, top_p, seed):
+    """One token per row of log_probs [W, V]: top-k (0 = off) first, then the smallest set of
+    the most likely tokens whose probability reaches top_p (nucleus; 1 = off).
+
+    Both cut-offs are found by bisection over the logit value rather than by sorting the
+    vocabulary (an XLA sort of 8,000 values costs several milliseconds on a CPU).
+    """
+    logits = log_probs / temperature
     vocab = tf.shape(logits)[1]
-    ranked = tf.sort(logits, direction="DESCENDING")
-    top_k = tf.cast(sampling[1], tf.int32)
     k = tf.where(tf.logical_and(top_k > 0, top_k < vocab), top_k, vocab)
-    ranked = tf.where(tf.range(vocab)[None, :] < k, ranked, NEG_INF)
-    before = tf.cumsum(tf.nn.softmax(ranked), axis=-1, exclusive=True)
-    kept = tf.where(sampling[2] < 1.0, tf.reduce_sum(tf.cast(before < sampling[2], tf.int32), -1),
-                    k)
-    cutoff = tf.gather(ranked, tf.maximum(kept, 1) - 1, axis=1, batch_dims=1)
-    logits = tf.where(logits < cutoff[:, None], NEG_INF, logits)
+    cutoff = _bisect(logits, lambda kept: tf.reduce_sum(tf.cast(kept, tf.int32), -1) >= k)
+    logits = tf.where(logits < cutoff, NEG_INF, logits)
+    probs = tf.nn.softmax(logits)
+    cutoff = _bisect(logits, lambda kept: tf.reduce_sum(tf.where(kept, probs, 0.0), -1)
+                     >= tf.minimum(top_p, 1.0 - 1e-6))
+    logits = tf.where(tf.logical_or(top_p >= 1.0, logits >= cutoff), logits, NEG_INF)
     return tf.cast(tf.random.stateless_categorical(logits, 1, seed)[:, 0], tf.int32)
+
+
+def _bisect(logits, enough, steps: int = 30, span: float = 60.0):
+    """The highest threshold t per row such that enough(logits >= t) holds -> [W, 1].
+
+    Searched within `span` below the row maximum: anything lower has a probability under
+    e^-60 relative to the best token and never matters.
+    """
+    hi = tf.reduce_max(logits, -1, keepdims=True)
+    lo = hi - span
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        ok = enough(logits >= mid)[:, None]
+        lo, hi = tf.where(ok, mid, lo), tf.where(ok, hi, mid)
+    return lo
+
+
+def top_k_by_argmax(values, k: int):
+    """tf.math.top_k for a small static k over a 1-D tensor, by k argmax passes (XLA's
+    sort-based TopK is far slower on a CPU). -> (values [k], indices [k])."""
+    size = tf.shape(values)[0]
+    found_values, found_indices = [], []
+    for _ in range(k):
+        index = tf.argmax(values, output_type=tf.int32)
+        found_values.append(values[index])
+        found_indices.append(index)
+        values = tf.where(tf.range(size) == index, NEG_INF, values)
+    return tf.stack(found_values), tf.stack(found_indices)
 
 
 def _append(history, length, tokens):

@@ -132,20 +132,25 @@ class Seq2Seq(keras.layers.Layer):
         valid = tf.not_equal(source, PAD)
         mask = tf.cast(valid, self.cdt)
         lengths = tf.reduce_sum(tf.cast(valid, tf.int32), axis=1)
-        x = self._dropout(tf.gather(w.embedding, source), seed, 1)
+        keep = tf.transpose(mask)[:, :, None]
+        # Time-major inside: the recurrence reads one contiguous [B, 4u] slice per step.
+        x = self._dropout(tf.gather(w.embedding, tf.transpose(source)), seed, 1)
         states = []
         for layer, cells in enumerate(w.encoder):
             outputs, finals = [], []
             for direction, cell in enumerate(cells):
                 inputs = x if direction == 0 else _reverse(x, lengths)
-                projected = tf.einsum("bsd,dk->bsk", inputs, cell.kernel) + cell.bias
-                out, final = _run_lstm(projected, cell.recurrent, mask)
+                projected = tf.einsum("sbd,dk->sbk", inputs, cell.kernel) + cell.bias
+                hs, cs = lstm_sequence(projected, cell.recurrent)
+                # Padding only trails, so masking afterwards equals skipping padded steps.
+                out = hs * keep
                 outputs.append(out if direction == 0 else _reverse(out, lengths))
-                finals.append(final)
+                finals.append((_at_length(hs, lengths), _at_length(cs, lengths)))
             x = tf.concat(outputs, -1) if len(outputs) > 1 else outputs[0]
             states.append(tuple(tf.concat(parts, -1) for parts in zip(*finals, strict=True)))
             if layer + 1 < len(w.encoder):
                 x = self._dropout(x, seed, 10 + layer)
+        x = tf.transpose(x, [1, 0, 2])
         keys = x if w.att_w is None else tf.einsum("bsh,hk->bsk", x, w.att_w)
         return x, keys, mask, states
 
@@ -154,9 +159,10 @@ class Seq2Seq(keras.layers.Layer):
     def decode(self, w: Weights, encoded, decoder_in, addressee, seed=None) -> tf.Tensor:
         """Teacher-forced decoder over decoder_in [B, T] -> features [B, T, D] for the output."""
         enc, keys, mask, states = encoded
-        inputs = self._decoder_inputs(w, decoder_in, addressee, seed)
-        # The token+addressee part of the first layer's input projection for all steps at once.
-        projected = tf.einsum("btd,dk->btk", inputs, w.decoder[0].kernel) + w.decoder[0].bias
+        inputs = self._decoder_inputs(w, tf.transpose(decoder_in), addressee, seed)
+        # The token+addressee part of the first layer's input projection for all steps at once
+        # (time-major [T, B, 4u]).
+        projected = tf.einsum("tbd,dk->tbk", inputs, w.decoder[0].kernel) + w.decoder[0].bias
         if w.feed is None:
             outputs = self._decode_parallel(w, projected, states, enc, keys, mask, seed)
         else:
@@ -169,17 +175,17 @@ class Seq2Seq(keras.layers.Layer):
     def _decode_parallel(self, w: Weights, projected, states, enc, keys, mask, seed):
         """Without input feeding the LSTMs need no attention inside the loop: run them over the
         whole sequence, then attend for all steps at once (far fewer ops per step)."""
-        out, _ = _run_lstm(projected, w.decoder[0].recurrent, None, states[0])
+        out, _ = lstm_sequence(projected, w.decoder[0].recurrent, states[0])
         for layer in range(1, len(w.decoder)):
             cell = w.decoder[layer]
             below = self._dropout(out, seed, 20 + layer)
-            z = tf.einsum("bth,hk->btk", below, cell.kernel) + cell.bias
-            out, _ = _run_lstm(z, cell.recurrent, None, states[layer])
-        return self._attend(w, out, enc, keys, mask)
+            z = tf.einsum("tbh,hk->tbk", below, cell.kernel) + cell.bias
+            out, _ = lstm_sequence(z, cell.recurrent, states[layer])
+        return self._attend(w, tf.transpose(out, [1, 0, 2]), enc, keys, mask)
 
     def _decode_fed(self, w: Weights, projected, states, enc, keys, mask, seed):
         """Input feeding: each step's LSTM input includes the previous attention vector."""
-        steps = tf.transpose(projected, [1, 0, 2])
+        steps = projected
         length = tf.shape(steps)[0]
 
         def body(t, states, attn, outputs):
@@ -198,7 +204,7 @@ class Seq2Seq(keras.layers.Layer):
 
     def step(self, w: Weights, tokens, addressee, states, attn, enc, keys, mask):
         """One decode step for tokens [W] -> (log-probs [W, V], states, attention vector)."""
-        inputs = self._decoder_inputs(w, tokens[:, None], addressee, None)[:, 0]
+        inputs = self._decoder_inputs(w, tokens[None, :], addressee, None)[0]
         z = tf.matmul(inputs, w.decoder[0].kernel) + w.decoder[0].bias
         states, attn = self._cell(w, z, states, attn, enc, keys, mask, None)
         features = attn if w.pre_output is None else tf.matmul(attn, w.pre_output)
@@ -206,9 +212,10 @@ class Seq2Seq(keras.layers.Layer):
         return tf.nn.log_softmax(logits + w.output_bias), states, attn
 
     def _decoder_inputs(self, w: Weights, tokens, addressee, seed) -> tf.Tensor:
+        """Time-major tokens [T, B] -> [T, B, embedding + addressee]."""
         x = self._dropout(tf.gather(w.embedding, tokens), seed, 3)
         a = tf.gather(w.addressee, addressee)
-        a = tf.broadcast_to(a[:, None, :], [tf.shape(x)[0], tf.shape(x)[1], a.shape[-1]])
+        a = tf.broadcast_to(a[None, :, :], [tf.shape(x)[0], tf.shape(x)[1], a.shape[-1]])
         return tf.concat([x, a], -1)
 
     def _cell(self, w: Weights, z, states, attn, enc, keys, mask, seed):
@@ -303,32 +310,80 @@ def _lstm_gates(z, c):
     return tf.sigmoid(o) * tf.tanh(c), c
 
 
-def _run_lstm(projected: tf.Tensor, recurrent: tf.Tensor, mask: tf.Tensor | None,
-              initial: tuple[tf.Tensor, tf.Tensor] | None = None):
-    """LSTM over input projections [B, S, 4u]. With a mask, padding leaves the state
-    unchanged and outputs zeros (padding only ever trails, so without one it is harmless)."""
-    steps = tf.transpose(projected, [1, 0, 2])
-    length = tf.shape(steps)[0]
+def lstm_sequence(projected: tf.Tensor, recurrent: tf.Tensor,
+                  initial: tuple[tf.Tensor, tf.Tensor] | None = None):
+    """LSTM over time-major input projections [T, B, 4u] -> (h [T, B, u], c [T, B, u]).
+
+    The input projection x @ W_x for every step is the caller's one big matmul; the loop does
+    only h @ W_h and the gates. Backpropagation through time is written out by hand: autodiff
+    through tf.while_loop stacks every intermediate of every step and costs about twice as
+    much on CPU, while here all but the recurrent chain is vectorised over the whole sequence.
+    """
     if initial is None:
-        zeros = tf.zeros([tf.shape(projected)[0], recurrent.shape[0]], projected.dtype)
+        zeros = tf.zeros([tf.shape(projected)[1], recurrent.shape[0]], projected.dtype)
         initial = (zeros, zeros)
-    keep = None if mask is None else tf.transpose(mask, [1, 0])[:, :, None]
+    return _lstm_sequence(projected, recurrent, *initial)
 
-    def body(t, h, c, outputs):
-        h_new, c_new = _lstm_step(steps[t], h, c, recurrent)
-        if keep is None:
-            return t + 1, h_new, c_new, outputs.write(t, h_new)
-        m = keep[t]
-        return (t + 1, m * h_new + (1 - m) * h, m * c_new + (1 - m) * c,
-                outputs.write(t, h_new * m))
 
-    _, h, c, outputs = tf.while_loop(
-        lambda t, *_: t < length, body,
-        (tf.constant(0), *initial, tf.TensorArray(projected.dtype, size=length)),
-        maximum_iterations=length,
-    )
-    return tf.transpose(outputs.stack(), [1, 0, 2]), (h, c)
+@tf.custom_gradient
+def _lstm_sequence(projected, recurrent, h0, c0):
+    length = tf.shape(projected)[0]
+
+    def forward(t, h, c, hs, cs, acts):
+        z = projected[t] + tf.matmul(h, recurrent)
+        i, f, g, o = tf.split(z, 4, axis=-1)
+        i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
+        c = f * c + i * g
+        h = o * tf.tanh(c)
+        return t + 1, h, c, hs.write(t, h), cs.write(t, c), acts.write(t, tf.concat(
+            [i, f, g, o], -1))
+
+    arrays = [tf.TensorArray(projected.dtype, size=length) for _ in range(3)]
+    _, _, _, hs, cs, acts = tf.while_loop(
+        lambda t, *_: t < length, forward, (tf.constant(0), h0, c0, *arrays),
+        maximum_iterations=length)
+    hs, cs, acts = hs.stack(), cs.stack(), acts.stack()
+
+    def grad(d_hs, d_cs):
+        i, f, g, o = tf.split(acts, 4, axis=-1)
+        tanh_c = tf.tanh(cs)
+        c_prev = tf.concat([c0[None], cs[:-1]], 0)
+        # Per-step factors that do not depend on the backward chain, for all steps at once:
+        # dc += dh * o (1 - tanh(c)^2); dz_o = dh * tanh(c) o (1 - o); dz_[i,f,g] = dc * k_ifg.
+        dh_to_dc = o * (1 - tanh_c * tanh_c)
+        k_o = tanh_c * o * (1 - o)
+        k_ifg = tf.concat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], -1)
+        if d_cs is None:
+            d_cs = tf.zeros_like(cs)
+
+        def backward(t, dh, dc, dzs):
+            dh = d_hs[t] + dh
+            dc = d_cs[t] + dc + dh * dh_to_dc[t]
+            dz = tf.concat([tf.tile(dc, [1, 3]) * k_ifg[t], dh * k_o[t]], -1)
+            return t - 1, tf.matmul(dz, recurrent, transpose_b=True), dc * f[t], dzs.write(t, dz)
+
+        _, dh0, dc0, dzs = tf.while_loop(
+            lambda t, *_: t >= 0, backward,
+            (length - 1, tf.zeros_like(h0), tf.zeros_like(c0),
+             tf.TensorArray(projected.dtype, size=length)),
+            maximum_iterations=length)
+        dzs = dzs.stack()
+        h_prev = tf.concat([h0[None], hs[:-1]], 0)
+        units = recurrent.shape[0]
+        d_recurrent = tf.matmul(tf.reshape(h_prev, [-1, units]),
+                                tf.reshape(dzs, [-1, 4 * units]), transpose_a=True)
+        return dzs, d_recurrent, dh0, dc0
+
+    return (hs, cs), grad
+
+
+def _at_length(sequence: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
+    """Time-major [T, B, u] -> each row's entry at its last valid step (zeros if it has none)."""
+    rows = tf.range(tf.shape(lengths)[0])
+    picked = tf.gather_nd(sequence, tf.stack([tf.maximum(lengths - 1, 0), rows], 1))
+    return picked * tf.cast(lengths > 0, sequence.dtype)[:, None]
 
 
 def _reverse(x: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
-    return tf.reverse_sequence(x, lengths, seq_axis=1, batch_axis=0)
+    """Reverses each time-major row's valid steps, leaving its trailing padding in place."""
+    return tf.reverse_sequence(x, lengths, seq_axis=0, batch_axis=1)
