@@ -301,11 +301,14 @@ def _bisect(logits, enough, steps: int = 30, span: float = 60.0):
     e^-60 relative to the best token and never matters.
     """
     hi = tf.reduce_max(logits, -1, keepdims=True)
-    lo = hi - span
-    for _ in range(steps):
+
+    def halve(lo, hi):
         mid = (lo + hi) / 2
         ok = enough(logits >= mid)[:, None]
-        lo, hi = tf.where(ok, mid, lo), tf.where(ok, hi, mid)
+        return tf.where(ok, mid, lo), tf.where(ok, hi, mid)
+
+    # A loop, not unrolled: XLA would fuse an unrolled chain into quadratic recomputation.
+    lo, _ = tf.while_loop(lambda *_: True, halve, (hi - span, hi), maximum_iterations=steps)
     return lo
 
 
@@ -313,13 +316,17 @@ def top_k_by_argmax(values, k: int):
     """tf.math.top_k for a small static k over a 1-D tensor, by k argmax passes (XLA's
     sort-based TopK is far slower on a CPU). -> (values [k], indices [k])."""
     size = tf.shape(values)[0]
-    found_values, found_indices = [], []
-    for _ in range(k):
+
+    def next_best(i, values, found_values, found_indices):
         index = tf.argmax(values, output_type=tf.int32)
-        found_values.append(values[index])
-        found_indices.append(index)
-        values = tf.where(tf.range(size) == index, NEG_INF, values)
-    return tf.stack(found_values), tf.stack(found_indices)
+        return (i + 1, tf.where(tf.range(size) == index, NEG_INF, values),
+                found_values.write(i, values[index]), found_indices.write(i, index))
+
+    # A loop, not unrolled: XLA would fuse an unrolled chain into quadratic recomputation.
+    _, _, found_values, found_indices = tf.while_loop(
+        lambda i, *_: i < k, next_best,
+        (tf.constant(0), values, tf.TensorArray(values.dtype, k), tf.TensorArray(tf.int32, k)))
+    return found_values.stack(), found_indices.stack()
 
 
 def _append(history, length, tokens):

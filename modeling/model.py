@@ -221,10 +221,10 @@ class Seq2Seq(keras.layers.Layer):
     def _cell(self, w: Weights, z, states, attn, enc, keys, mask, seed):
         h, c = states[0]
         if w.feed is not None:
-            z = z + tf.matmul(tf.concat([attn, h], -1), w.feed)
+            from_h = tf.matmul(tf.concat([attn, h], -1), w.feed)
         else:
-            z = z + tf.matmul(h, w.decoder[0].recurrent)
-        new_states = [_lstm_gates(z, c)]
+            from_h = tf.matmul(h, w.decoder[0].recurrent)
+        new_states = [_lstm_gates(z, from_h, c)[:2]]
         for layer in range(1, len(w.decoder)):
             cell = w.decoder[layer]
             below = self._dropout(new_states[-1][0], seed, 20 + layer)
@@ -300,14 +300,24 @@ def _sampled(flat, labels, w: Weights, log_q, num, seed):
     return log_probs, -log_probs[:, 0]
 
 
-def _lstm_step(z, h, c, recurrent):
-    return _lstm_gates(z + tf.matmul(h, recurrent), c)
+def _lstm_step(inputs, h, c, recurrent):
+    return _lstm_gates(inputs, tf.matmul(h, recurrent), c)[:2]
 
 
-def _lstm_gates(z, c):
+def _lstm_gates(inputs, from_h, c):
+    """Gates from the input projection and h @ W_h -> (h, c, activations [B, 4u] float32).
+
+    The gate arithmetic runs in float32 whatever the compute dtype: TensorFlow's CPU kernels
+    for bfloat16 sigmoid/tanh are scalar and several times slower than the float32 ones, and
+    only the matmuls gain from bfloat16. h and c come back in the compute dtype, so the decode
+    step and the training loop round the state identically.
+    """
+    z = tf.cast(inputs, tf.float32) + tf.cast(from_h, tf.float32)
     i, f, g, o = tf.split(z, 4, axis=-1)
-    c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-    return tf.sigmoid(o) * tf.tanh(c), c
+    i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
+    c_new = f * tf.cast(c, tf.float32) + i * g
+    h_new = o * tf.tanh(c_new)
+    return tf.cast(h_new, c.dtype), tf.cast(c_new, c.dtype), tf.concat([i, f, g, o], -1)
 
 
 def lstm_sequence(projected: tf.Tensor, recurrent: tf.Tensor,
@@ -320,7 +330,7 @@ def lstm_sequence(projected: tf.Tensor, recurrent: tf.Tensor,
     much on CPU, while here all but the recurrent chain is vectorised over the whole sequence.
     """
     if initial is None:
-        zeros = tf.zeros([tf.shape(projected)[1], recurrent.shape[0]], projected.dtype)
+        zeros = tf.zeros([tf.shape(projected)[1], recurrent.shape[0]], recurrent.dtype)
         initial = (zeros, zeros)
     return _lstm_sequence(projected, recurrent, *initial)
 
@@ -328,17 +338,14 @@ def lstm_sequence(projected: tf.Tensor, recurrent: tf.Tensor,
 @tf.custom_gradient
 def _lstm_sequence(projected, recurrent, h0, c0):
     length = tf.shape(projected)[0]
+    inputs = tf.cast(projected, tf.float32)  # once for all steps, not once per step
 
     def forward(t, h, c, hs, cs, acts):
-        z = projected[t] + tf.matmul(h, recurrent)
-        i, f, g, o = tf.split(z, 4, axis=-1)
-        i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
-        c = f * c + i * g
-        h = o * tf.tanh(c)
-        return t + 1, h, c, hs.write(t, h), cs.write(t, c), acts.write(t, tf.concat(
-            [i, f, g, o], -1))
+        h, c, act = _lstm_gates(inputs[t], tf.matmul(h, recurrent), c)
+        return t + 1, h, c, hs.write(t, h), cs.write(t, c), acts.write(t, act)
 
-    arrays = [tf.TensorArray(projected.dtype, size=length) for _ in range(3)]
+    arrays = (tf.TensorArray(h0.dtype, size=length), tf.TensorArray(c0.dtype, size=length),
+              tf.TensorArray(tf.float32, size=length))
     _, _, _, hs, cs, acts = tf.while_loop(
         lambda t, *_: t < length, forward, (tf.constant(0), h0, c0, *arrays),
         maximum_iterations=length)
@@ -346,33 +353,37 @@ def _lstm_sequence(projected, recurrent, h0, c0):
 
     def grad(d_hs, d_cs):
         i, f, g, o = tf.split(acts, 4, axis=-1)
-        tanh_c = tf.tanh(cs)
-        c_prev = tf.concat([c0[None], cs[:-1]], 0)
+        c32 = tf.cast(cs, tf.float32)
+        tanh_c = tf.tanh(c32)
+        c_prev = tf.concat([tf.cast(c0, tf.float32)[None], c32[:-1]], 0)
         # Per-step factors that do not depend on the backward chain, for all steps at once:
-        # dc += dh * o (1 - tanh(c)^2); dz_o = dh * tanh(c) o (1 - o); dz_[i,f,g] = dc * k_ifg.
+        # dc += dh o (1 - tanh(c)^2); dz_o = dh tanh(c) o (1 - o); dz_[i,f,g] = dc k_ifg.
         dh_to_dc = o * (1 - tanh_c * tanh_c)
         k_o = tanh_c * o * (1 - o)
         k_ifg = tf.concat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], -1)
-        if d_cs is None:
-            d_cs = tf.zeros_like(cs)
+        d_hs = tf.cast(d_hs, tf.float32)
+        d_cs = tf.zeros_like(c32) if d_cs is None else tf.cast(d_cs, tf.float32)
 
         def backward(t, dh, dc, dzs):
             dh = d_hs[t] + dh
             dc = d_cs[t] + dc + dh * dh_to_dc[t]
-            dz = tf.concat([tf.tile(dc, [1, 3]) * k_ifg[t], dh * k_o[t]], -1)
-            return t - 1, tf.matmul(dz, recurrent, transpose_b=True), dc * f[t], dzs.write(t, dz)
+            dz = tf.cast(tf.concat([tf.tile(dc, [1, 3]) * k_ifg[t], dh * k_o[t]], -1),
+                         recurrent.dtype)
+            dh = tf.cast(tf.matmul(dz, recurrent, transpose_b=True), tf.float32)
+            return t - 1, dh, dc * f[t], dzs.write(t, dz)
 
+        zeros = tf.zeros_like(c32[0])
         _, dh0, dc0, dzs = tf.while_loop(
             lambda t, *_: t >= 0, backward,
-            (length - 1, tf.zeros_like(h0), tf.zeros_like(c0),
-             tf.TensorArray(projected.dtype, size=length)),
+            (length - 1, zeros, zeros, tf.TensorArray(recurrent.dtype, size=length)),
             maximum_iterations=length)
         dzs = dzs.stack()
         h_prev = tf.concat([h0[None], hs[:-1]], 0)
         units = recurrent.shape[0]
         d_recurrent = tf.matmul(tf.reshape(h_prev, [-1, units]),
                                 tf.reshape(dzs, [-1, 4 * units]), transpose_a=True)
-        return dzs, d_recurrent, dh0, dc0
+        return (tf.cast(dzs, projected.dtype), d_recurrent, tf.cast(dh0, h0.dtype),
+                tf.cast(dc0, c0.dtype))
 
     return (hs, cs), grad
 

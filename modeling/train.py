@@ -39,6 +39,10 @@ from modeling.model import Seq2Seq
 from modeling.perplexity import PerplexityMeter
 from modeling.tokenizer import EOS, Tokenizer
 
+# Before they are first measured: seconds to trace and run the validation graph beyond its
+# batches' share of a training step, and to write a checkpoint or the artifact.
+VALIDATION_TRACE_S = 3.0
+SAVE_S = 2.0
 # Seconds between progress callbacks (each may write to a database); epoch ends always report.
 PROGRESS_EVERY_S = 1.0
 HISTORY_POINTS = 200
@@ -122,11 +126,8 @@ def train(
     elif setup.base_weights is not None:
         run.model.set_weights(setup.base_weights)
 
-    deadline = None
-    if config.max_minutes:
-        # Keep a margin for the last validation and writing the artifact.
-        budget = config.max_minutes * 60
-        deadline = started + budget - max(3.0, 0.05 * budget)
+    end = started + config.max_minutes * 60 if config.max_minutes else None
+    started_step = state.step
     reporter = _Reporter(progress, run.total_steps)
     cancelled = False
     while state.epoch < config.epochs and state.stopped == "completed":
@@ -137,7 +138,9 @@ def train(
             if should_stop is not None and should_stop():
                 cancelled = True
                 break
-            if deadline is not None and time.monotonic() > deadline:
+            deadline = run.deadline(end, state)
+            # At least one step per call, so even a tiny budget yields a trained model.
+            if deadline is not None and state.step > started_step and time.monotonic() > deadline:
                 state.stopped = "time_limit"
                 epoch_done = False
                 break
@@ -151,13 +154,17 @@ def train(
             if state.step % run.history_every == 0:
                 state.history.append(run.step_entry(state))
             if state.step % config.checkpoint_every == 0:
+                tick = time.monotonic()
                 checkpoint.save(ckpt_dir, run.model, run.optimizer, state, best_weights)
+                run.save_seconds = time.monotonic() - tick
             reporter.maybe(state, run, deadline, force=False)
         if cancelled:
             break
         if not epoch_done and state.step == state.epoch * run.steps_per_epoch:
             break  # out of time before this epoch took a step: nothing new to validate
+        tick = time.monotonic()
         val = run.validate()
+        run.val_seconds = time.monotonic() - tick
         state.history.append({**run.step_entry(state), "kind": "epoch", "val_perplexity": val})
         if val is None or state.best_val is None or val < state.best_val:
             state.best_val = val
@@ -169,7 +176,7 @@ def train(
                 state.stopped = "early_stopping"
         if epoch_done:
             state.epoch += 1
-        reporter.maybe(state, run, deadline, force=True)
+        reporter.maybe(state, run, run.deadline(end, state), force=True)
 
     checkpoint.save(ckpt_dir, run.model, run.optimizer, state, best_weights)
     artifact_dir = out_dir / "artifact"
@@ -243,6 +250,8 @@ class _Run:
         self.steps_per_epoch = -(-len(self.examples) // config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.history_every = max(1, self.total_steps // HISTORY_POINTS)
+        self.val_seconds: float | None = None  # the last validation's duration
+        self.save_seconds: float | None = None  # the last checkpoint's duration
         self.recent: deque[float] = deque(maxlen=20)  # for progress reports
         self.since_entry: list[float] = []  # for the next history point
         self.optimizer = make_optimizer(config, self.total_steps)
@@ -259,6 +268,19 @@ class _Run:
             examples = [replace(e, addressee=0) if d else e for e, d in zip(examples, drop,
                                                                             strict=True)]
         return make_batches(examples, self.config.batch_size, rng)
+
+    def deadline(self, end: float | None, state: State) -> float | None:
+        """When to stop stepping so that the last validation, checkpoint and artifact still
+        finish by `end` (the time budget covers them, not only the steps)."""
+        if end is None:
+            return None
+        validation = self.val_seconds
+        if validation is None:
+            # Forward only: about a third of a training step per batch.
+            step_s = state.train_seconds / state.step if state.step else 0.0
+            validation = VALIDATION_TRACE_S + len(self.val_batches) * step_s / 3
+        save = SAVE_S if self.save_seconds is None else self.save_seconds
+        return end - 1.2 * (validation + 2 * save)
 
     def validate(self) -> float | None:
         """Per-word perplexity on the held-out split (None without one)."""
