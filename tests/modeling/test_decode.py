@@ -1,7 +1,12 @@
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from modeling.artifact import load
-from modeling.decode import _repeated_ngram_tokens, as_turns
+from modeling.config import ModelConfig
+from modeling.decode import Decoder, as_turns, ban_repeated_ngrams, sample_tokens
+from modeling.model import Seq2Seq
+from modeling.tokenizer import EOS, IncrementalDecoder, Tokenizer
 
 CONTEXT = [("Ann", "hey ann here, number 1 ok? 😀")]
 
@@ -69,8 +74,69 @@ def test_plain_strings_alternate_back_from_the_other_person():
     assert as_turns([("Ann", "x"), "y"]) == [("Ann", "x"), ("them", "y")]
 
 
-def test_repeated_ngram_tokens():
-    assert _repeated_ngram_tokens([1, 2, 3, 1, 2], 3) == [3]
-    assert _repeated_ngram_tokens([1, 2, 3], 1) == [1, 2, 3] or set(
-        _repeated_ngram_tokens([1, 2, 3], 1)) == {1, 2, 3}
-    assert _repeated_ngram_tokens([1, 2], 3) == []
+def banned(history, n, vocab=8):
+    row = tf.constant([history + [0] * (10 - len(history))], tf.int32)
+    out = ban_repeated_ngrams(tf.zeros([1, vocab]), row, tf.constant(len(history)),
+                              tf.constant(n)).numpy()[0]
+    return sorted(np.flatnonzero(np.isinf(out)).tolist())
+
+
+def test_repeated_ngrams_are_banned_inside_the_step():
+    assert banned([1, 2, 3, 1, 2], 3) == [3]
+    assert banned([1, 2, 3, 1, 2], 2) == [3]
+    assert banned([1, 2, 3], 1) == [1, 2, 3]
+    assert banned([1, 2], 3) == []
+    assert banned([1, 2, 1, 2], 0) == []
+    assert banned([], 3) == []
+
+
+def test_sampling_keeps_to_top_k_and_top_p():
+    log_probs = tf.math.log(tf.constant([[0.5, 0.3, 0.15, 0.05]]))
+    seeds = [tf.constant([s, 0]) for s in range(200)]
+
+    def drawn(top_k, top_p):
+        return {int(sample_tokens(log_probs, 1.0, top_k, top_p, seed)[0]) for seed in seeds}
+
+    assert drawn(0, 1.0) == {0, 1, 2, 3}
+    assert drawn(2, 1.0) == {0, 1}
+    assert drawn(0, 0.7) == {0, 1}  # 0.5 + 0.3 reaches 0.7
+    assert drawn(0, 0.5) == {0}
+    assert drawn(3, 0.9) == {0, 1, 2}
+
+
+BYTE_TEXTS = ["lol ok see u tmrw 😂😂", "omg yesss 🎉 can't wait", "ça va? très bien"] * 50
+
+
+@pytest.fixture(scope="module")
+def byte_tokenizer():
+    return Tokenizer.train(BYTE_TEXTS, 600)
+
+
+def test_incremental_text_never_shows_broken_bytes(byte_tokenizer):
+    tok = byte_tokenizer
+    byte = {b: tok._sp.piece_to_id(f"<0x{b:02X}>") for b in range(256)}
+    ids = (tok.encode("the") + [byte[0xF0]] + tok.encode("1 coffee")
+           + [byte[b] for b in "☕".encode()] + [byte[0xE2], byte[0x98]])
+    stream = IncrementalDecoder(tok)
+    pieces = [stream.push(i) for i in ids] + [stream.finish()]
+    assert "".join(pieces) == stream.text == "the 1 coffee☕"
+    assert tok.decode(ids) == "the\ufffd 1 coffee☕\ufffd\ufffd"  # what a full decode shows
+
+
+def test_generate_holds_back_and_drops_partial_characters(byte_tokenizer):
+    """A model that emits a cut-off 3-byte lead, a word, a whole emoji in four bytes and a
+    dangling lead byte streams only complete characters."""
+    tok = byte_tokenizer
+    config = ModelConfig(vocab_size=600, embedding_dim=8, hidden_size=16, num_layers=1,
+                         max_source_len=8, max_target_len=12)
+    model = Seq2Seq(config, tok.vocab_size)
+    byte = {b: tok._sp.piece_to_id(f"<0x{b:02X}>") for b in range(256)}
+    word = tok.encode("lol")[-1]
+    order = [byte[0xE2], word, *(byte[b] for b in "😀".encode()), byte[0xC3], EOS]
+    bias = np.full(tok.vocab_size, -50.0, np.float32)
+    bias[order] = 100.0 - np.arange(len(order))  # no_repeat_ngram=1 walks down this ranking
+    model.output_b.assign(bias)
+    decoder = Decoder(model, tok, config)
+    pieces = list(decoder.generate(["hi"], [], ["<anyone>"], None, no_repeat_ngram=1))
+    assert "".join(pieces) == tok.surfaces[word].strip() + "😀"
+    assert all(p and "\ufffd" not in p for p in pieces)
