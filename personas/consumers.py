@@ -78,6 +78,9 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4404)
             return
         self.reply_task: asyncio.Task | None = None
+        # True from a message's acceptance until its end (or error) frame is sent, so that a
+        # client may send the next message as soon as it sees the end frame.
+        self.replying = False
         self.last_activity = asyncio.get_running_loop().time()
         await self.accept()
         self.idle_task = asyncio.create_task(self.close_when_idle())
@@ -124,7 +127,7 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
     async def handle(self, content):
         if not isinstance(content, dict) or content.get("type") != "message":
             raise ChatRefused('Unknown message; send {"type": "message", "text": "..."}.')
-        if self.reply_task is not None and not self.reply_task.done():
+        if self.replying:
             raise ChatRefused("Wait for the current reply to finish.")
         text = content.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -136,7 +139,12 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
             options = decode_options(strategy if isinstance(strategy, str) else "", content)
         except ValueError as exc:
             raise ChatRefused(str(exc)) from None
-        conversation_id = await database_sync_to_async(self.prepare_conversation)(content)
+        self.replying = True
+        try:
+            conversation_id = await database_sync_to_async(self.prepare_conversation)(content)
+        except BaseException:
+            self.replying = False
+            raise
         await self.send_json({"type": "conversation", "id": conversation_id})
         self.reply_task = asyncio.create_task(
             self.stream_reply(conversation_id, text.strip(), strategy, options)
@@ -198,7 +206,7 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
                 for increment in stream:
                     put({"type": "token", "text": increment})
                 put({"type": "end", "message_id": stream.message.pk, "text": stream.text})
-            except (NoModel, ValueError) as exc:
+            except NoModel as exc:
                 put({"type": "error", "error": str(exc)})
             except Exception:
                 logger.exception("Reply in conversation %s failed", conversation_id)
@@ -209,11 +217,14 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
 
         worker = loop.run_in_executor(DECODE_POOL, produce)
         while (frame := await frames.get()) is not None:
+            if frame["type"] in ("end", "error"):
+                self.replying = False
             try:
                 await self.send_json(frame)
             except Exception:  # the client left; the reply is still saved whole
                 logger.debug("Chat socket closed while streaming", exc_info=True)
         await worker
+        self.replying = False
         self.last_activity = loop.time()
 
 

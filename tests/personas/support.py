@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -81,3 +82,20 @@ def empty_task_queue() -> None:
         import django_rq
 
         django_rq.get_queue("default").empty()
+
+
+@contextmanager
+def enqueued_tasks():
+    """Collect the tasks enqueued inside the block, whichever task backend is configured."""
+    from django_tasks.signals import task_enqueued
+
+    results = []
+
+    def collect(sender, task_result, **kwargs):
+        results.append(task_result)
+
+    task_enqueued.connect(collect)
+    try:
+        yield results
+    finally:
+        task_enqueued.disconnect(collect)

@@ -8,11 +8,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django_tasks_db.models import DBTaskResult
 
 from personas.models import DataFile, Persona, ShareLink, TrainingRun
 from personas.tasks import parse_data_file_task
-from tests.personas.support import WHATSAPP_SAMPLE, upload
+from tests.personas.support import WHATSAPP_SAMPLE, enqueued_tasks, upload
 
 pytestmark = pytest.mark.django_db
 XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
@@ -96,16 +95,17 @@ def test_anonymous_is_sent_to_login(client, make_persona):
 
 def test_upload_enqueues_parsing_then_page_shows_preview(owner_client):
     client, persona = owner_client
-    response = client.post(
-        reverse("persona_upload", args=["sam"]), {"files": [upload(WHATSAPP_SAMPLE)]}, **XHR
-    )
+    with enqueued_tasks() as tasks:
+        response = client.post(
+            reverse("persona_upload", args=["sam"]), {"files": [upload(WHATSAPP_SAMPLE)]}, **XHR
+        )
     body = response.json()
     assert response.status_code == 200 and body["errors"] == []
     (item,) = body["files"]
     assert item["name"] == "whatsapp-sample.txt" and item["status"] == "pending"
-    task = DBTaskResult.objects.get()
-    assert task.task_path.endswith("parse_data_file_task")
-    assert task.args_kwargs["args"] == [item["id"]]
+    (task,) = tasks
+    assert task.task.module_path.endswith("parse_data_file_task")
+    assert task.args == [item["id"]]
 
     status = client.get(reverse("persona_status", args=["sam"])).json()
     assert status["files"][0]["status"] == "pending" and status["run"] is None
