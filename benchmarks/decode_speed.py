@@ -84,6 +84,8 @@ def main() -> None:
             pieces.append(piece)
         ended = time.perf_counter()
         tokens = len(tok.encode("".join(pieces)))
+        if strategy == "beam":  # the reply arrives whole at the end: per token = total / tokens
+            return first - started, (ended - started) / tokens, tokens, ended - started
         return (first - started, (ended - first) / max(1, tokens - 1), tokens,
                 ended - started)
 
