@@ -94,6 +94,11 @@ class Chatbot:
               **opts: Any) -> str:
         return "".join(self.generate(context, addressee, strategy, **opts))
 
+    def warm_up(self) -> None:
+        """Compile the encoder and the greedy/sampling step now (seconds on a CPU), so that a
+        server pays it once at load time instead of in the first chats' replies."""
+        self.reply(["hi"], max_length=2)
+
 
 def load(path: Path) -> Chatbot:
     path = Path(path)

@@ -55,6 +55,7 @@ def get_chatbot(model_version: ModelVersion):
             if key in _cache:
                 return _cache[key]
         chatbot = load(storage.local_dir(model_version.artifact_path))
+        chatbot.warm_up()  # compile once here, not in each of the first concurrent replies
         with _cache_lock:
             _cache[key] = chatbot
             while len(_cache) > max(1, settings.MODEL_CACHE_SIZE):
