@@ -46,12 +46,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--xla", action=argparse.BooleanOptionalAction, default=True,
+                        help="compile the decode step with XLA (fastest for one stream; the "
+                        "server decodes without it, see modeling.decode.Decoder)")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     tok = tokenizer()
     tf.keras.utils.set_random_seed(0)
     model = Seq2Seq(REFERENCE, tok.vocab_size)
-    decoder = Decoder(model, tok, REFERENCE)
+    decoder = Decoder(model, tok, REFERENCE, xla=args.xla)
     source = list(np.random.default_rng(1).integers(10, tok.vocab_size, 20))
     ints = tf.constant([0, 3, 0, 0, 0, 0])  # addressee, no-repeat 3-grams, greedy
     floats = tf.constant([1.0, 1.0])
@@ -120,6 +123,7 @@ def main() -> None:
             }
             for strategy, rs in streams.items()
         },
+        "xla": args.xla,
         "tokens": args.tokens,
         "repeats": args.repeats,
         "load_before": load_before,

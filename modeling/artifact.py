@@ -72,7 +72,7 @@ class Chatbot:
     """A loaded model ready to generate replies."""
 
     def __init__(self, path: Path, train_config: TrainConfig, tokenizer: Tokenizer,
-                 model: Seq2Seq, data: dict, metrics: dict):
+                 model: Seq2Seq, data: dict, metrics: dict, xla: bool = False):
         self.path = path
         self.train_config = train_config
         self.config: ModelConfig = train_config.model
@@ -82,7 +82,7 @@ class Chatbot:
         self.addressees: list[str] = list(data.get("addressees", ["<anyone>"]))[1:]
         self.metrics = metrics
         self._table = list(data.get("addressees", ["<anyone>"]))
-        self._decoder = Decoder(model, tokenizer, train_config.model)
+        self._decoder = Decoder(model, tokenizer, train_config.model, xla=xla)
 
     def generate(self, context: Sequence[tuple[str, str] | str], addressee: str | None = None,
                  strategy: str = "greedy", **opts: Any) -> Iterator[str]:
@@ -100,7 +100,8 @@ class Chatbot:
         self.reply(["hi"], max_length=2)
 
 
-def load(path: Path) -> Chatbot:
+def load(path: Path, xla: bool = False) -> Chatbot:
+    """A Chatbot for the artifact; `xla` compiles its decoding with XLA (see Decoder)."""
     path = Path(path)
     _verified_manifest(path)
     try:
@@ -116,7 +117,7 @@ def load(path: Path) -> Chatbot:
         raise
     except Exception as exc:  # any unreadable part means the artifact is unusable
         raise ArtifactError(f"artifact {path} is unreadable: {exc}") from exc
-    return Chatbot(path, config, tokenizer, model, data, metrics)
+    return Chatbot(path, config, tokenizer, model, data, metrics, xla=xla)
 
 
 def read_pairs(path: Path, split: str) -> list[Pair]:

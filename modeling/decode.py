@@ -34,8 +34,13 @@ NEG_INF = float("-inf")
 
 
 class Decoder:
-    def __init__(self, model: Seq2Seq, tokenizer: Tokenizer, config: ModelConfig):
+    def __init__(self, model: Seq2Seq, tokenizer: Tokenizer, config: ModelConfig,
+                 xla: bool = False):
         self.model = model
+        # XLA halves one stream's per-token time, but its CPU executables serialise when many
+        # threads decode at once (20 concurrent chats: p95 first token 28 s with XLA, 70 ms
+        # without), so servers decode without it; benchmarks/decode_speed.py measures both.
+        self.xla = xla
         self.tokenizer = tokenizer
         self.config = config
         # Read (cast, sliced, concatenated) once: the compiled functions capture these tensors
@@ -63,7 +68,7 @@ class Decoder:
     def encode(self, source_ids: Sequence[int]):
         """-> (carry [1, F], memory [1, S, 2H + 1]) for the source."""
         if self._encode is None:
-            self._encode = tf.function(self._encode_fn, jit_compile=True).get_concrete_function(
+            self._encode = tf.function(self._encode_fn, jit_compile=self.xla).get_concrete_function(
                 tf.TensorSpec([1, None], tf.int32))
         # Always the full length (padding is masked): one compiled encoder and step shape.
         source = np.zeros((1, max(self.config.max_source_len, len(source_ids))), np.int32)
@@ -103,7 +108,7 @@ class Decoder:
         floats = [temperature, top_p].
         """
         if self._select is None:
-            self._select = tf.function(self._select_fn, jit_compile=True).get_concrete_function(
+            self._select = tf.function(self._select_fn, jit_compile=self.xla).get_concrete_function(
                 *self._specs(1), tf.TensorSpec([6], tf.int32), tf.TensorSpec([2], tf.float32))
         return self._select
 
@@ -125,7 +130,7 @@ class Decoder:
         length, carry)
         """
         if width not in self._beams:
-            self._beams[width] = tf.function(self._beam_fn, jit_compile=True) \
+            self._beams[width] = tf.function(self._beam_fn, jit_compile=self.xla) \
                 .get_concrete_function(*self._specs(width), tf.TensorSpec([width], tf.float32),
                                        tf.TensorSpec([2], tf.int32))
         return self._beams[width]
