@@ -11,22 +11,11 @@ import yaml
 from .records import Pair
 
 
-def pair_record(pair: Pair) -> dict:
-    return {
-        "context": [list(item) for item in pair.context],
-        "response": pair.response,
-        "addressee": pair.addressee,
-        "source": pair.source,
-        "conversation": pair.conversation,
-        "timestamp": pair.timestamp.isoformat() if pair.timestamp else None,
-    }
-
-
 def write_corpus(pairs: Iterable[Pair], fmt: str, out: TextIO, category: str = "persona") -> None:
     """`yml`: each pair becomes a [message, response] conversation; `jsonl`: one pair per line."""
     if fmt == "jsonl":
         for pair in pairs:
-            out.write(json.dumps(pair_record(pair), ensure_ascii=False) + "\n")
+            out.write(json.dumps(pair.to_dict(), ensure_ascii=False) + "\n")
     elif fmt in ("yml", "yaml"):
         conversations = [[pair.context[-1][1], pair.response] for pair in pairs if pair.context]
         yaml.safe_dump(

@@ -62,6 +62,29 @@ class Pair:
     conversation: str  # conversation id (as in conversation_list ids)
     timestamp: datetime | None = None
 
+    def to_dict(self) -> dict:
+        """The JSON form (JSON Lines export, saved splits, fingerprints)."""
+        return {
+            "context": [list(item) for item in self.context],
+            "response": self.response,
+            "addressee": self.addressee,
+            "source": self.source,
+            "conversation": self.conversation,
+            "timestamp": self.timestamp.isoformat() if self.timestamp else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Pair:
+        stamp = data.get("timestamp")
+        return cls(
+            context=tuple((str(s), str(t)) for s, t in data["context"]),
+            response=str(data["response"]),
+            addressee=data.get("addressee"),
+            source=str(data.get("source", "")),
+            conversation=str(data.get("conversation", "")),
+            timestamp=datetime.fromisoformat(stamp) if stamp else None,
+        )
+
 
 @dataclass(slots=True)
 class ParseReport:

@@ -21,7 +21,6 @@ import numpy as np
 
 from ingestion.records import Pair
 from modeling.config import ModelConfig, TrainConfig
-from modeling.data import pair_from_dict, pair_to_dict
 from modeling.decode import Decoder
 from modeling.errors import ArtifactError
 from modeling.model import Seq2Seq
@@ -125,7 +124,7 @@ def read_pairs(path: Path, split: str) -> list[Pair]:
     _verified_manifest(Path(path))
     try:
         with open(Path(path) / f"{split}.jsonl", encoding="utf-8") as handle:
-            return [pair_from_dict(json.loads(line)) for line in handle if line.strip()]
+            return [Pair.from_dict(json.loads(line)) for line in handle if line.strip()]
     except (OSError, ValueError, KeyError) as exc:
         raise ArtifactError(f"artifact {path} has an unreadable {split} split: {exc}") from exc
 
@@ -175,4 +174,4 @@ def _dump(path: Path, data: Any) -> None:
 def _write_pairs(path: Path, pairs: Sequence[Pair]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for pair in pairs:
-            handle.write(json.dumps(pair_to_dict(pair), ensure_ascii=False) + "\n")
+            handle.write(json.dumps(pair.to_dict(), ensure_ascii=False) + "\n")

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ingestion.records import Pair
 from modeling.config import TrainConfig
-from modeling.data import pair_from_dict, pair_to_dict
 from modeling.errors import ArtifactError
 from modeling.tokenizer import Tokenizer
 
@@ -29,9 +29,9 @@ def save_setup(directory: Path, setup: Setup) -> None:
     setup.tokenizer.save(directory / "tokenizer.model")
     data = {
         "config": setup.config.to_dict(),
-        "train": [pair_to_dict(p) for p in setup.train_pairs],
-        "heldout": [pair_to_dict(p) for p in setup.heldout_pairs],
-        "general": [pair_to_dict(p) for p in setup.general],
+        "train": [p.to_dict() for p in setup.train_pairs],
+        "heldout": [p.to_dict() for p in setup.heldout_pairs],
+        "general": [p.to_dict() for p in setup.general],
         "me": setup.me,
         "addressees": setup.addressees,
         "fingerprint": setup.fingerprint,
@@ -50,9 +50,9 @@ def load_setup(directory: Path) -> Setup:
     return Setup(
         config=TrainConfig.from_dict(data["config"]),
         tokenizer=tokenizer,
-        train_pairs=[pair_from_dict(p) for p in data["train"]],
-        heldout_pairs=[pair_from_dict(p) for p in data["heldout"]],
-        general=[pair_from_dict(p) for p in data["general"]],
+        train_pairs=[Pair.from_dict(p) for p in data["train"]],
+        heldout_pairs=[Pair.from_dict(p) for p in data["heldout"]],
+        general=[Pair.from_dict(p) for p in data["general"]],
         me=list(data["me"]),
         addressees=list(data["addressees"]),
         fingerprint=data["fingerprint"],

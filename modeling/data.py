@@ -12,7 +12,6 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 import tensorflow as tf
@@ -203,31 +202,8 @@ def dataset(batches: Sequence[Batch]) -> tf.data.Dataset:
 def fingerprint(pairs: Sequence[Pair]) -> str:
     digest = hashlib.sha256()
     for p in pairs:
-        digest.update(json.dumps(pair_to_dict(p), sort_keys=True).encode())
+        digest.update(json.dumps(p.to_dict(), sort_keys=True).encode())
     return digest.hexdigest()
-
-
-def pair_to_dict(pair: Pair) -> dict:
-    return {
-        "context": [list(turn) for turn in pair.context],
-        "response": pair.response,
-        "addressee": pair.addressee,
-        "source": pair.source,
-        "conversation": pair.conversation,
-        "timestamp": pair.timestamp.isoformat() if pair.timestamp else None,
-    }
-
-
-def pair_from_dict(data: dict) -> Pair:
-    stamp = data.get("timestamp")
-    return Pair(
-        context=tuple((str(s), str(t)) for s, t in data["context"]),
-        response=str(data["response"]),
-        addressee=data.get("addressee"),
-        source=str(data.get("source", "")),
-        conversation=str(data.get("conversation", "")),
-        timestamp=datetime.fromisoformat(stamp) if stamp else None,
-    )
 
 
 def _round_up(n: int) -> int:

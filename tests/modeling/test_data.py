@@ -11,8 +11,6 @@ from modeling.data import (
     encode_context,
     make_batches,
     make_examples,
-    pair_from_dict,
-    pair_to_dict,
     persona_names,
     split_pairs,
 )
@@ -83,4 +81,4 @@ def test_batches_pad_to_few_shapes_and_shift_the_decoder():
 def test_pairs_survive_json():
     pair = Pair(context=(("a", "b"),), response="c", addressee=None, source="s",
                 conversation="x")
-    assert pair_from_dict(pair_to_dict(pair)) == pair
+    assert Pair.from_dict(pair.to_dict()) == pair
