@@ -43,6 +43,9 @@ def get_chatbot(model_version: ModelVersion):
     """The loaded model of a version, from a bounded LRU cache keyed by version id (so a newly
     activated version is loaded on first use, without a restart). Raises ArtifactError."""
     from modeling.artifact import load  # TensorFlow loads on first chat, not at startup
+    from modeling.hardware import serve_one_op_at_a_time
+
+    serve_one_op_at_a_time()
 
     key = model_version.pk
     with _cache_lock:
