@@ -6,6 +6,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -14,8 +15,22 @@ DANNY = SHARED / "corpora" / "seed-notebook" / "yml" / "danny.yml"
 WHATSAPP_SAMPLE = REPO / "samples" / "whatsapp-sample.txt"
 
 
+async def open_socket(path: str, headers):
+    """Connect; a refused socket is disconnected at once, as a browser's would be, so that
+    its consumer ends instead of waiting on the channel layer until the test loop closes."""
+    from avatar_site.asgi import application
+
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, code = await communicator.connect()
+    if not connected:
+        await communicator.disconnect()
+    return communicator, connected, code
+
+
 def upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
     return SimpleUploadedFile(name or path.name, path.read_bytes())
+
+
 TINY_PAIRS = REPO / "tests" / "fixtures" / "personas" / "tiny-pairs.yml"
 
 # Shapes small enough that a training run takes seconds on two CPU cores.
@@ -70,7 +85,12 @@ def run_worker_until_idle(env: dict, timeout: float = 240):
         args = ["rqworker", "default", "--burst", "--job-class", "django_tasks_rq.backend.Job"]
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -8,12 +8,11 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from hypothesis import strategies as st
 
-from avatar_site.asgi import application
 from personas.models import ChatMessage, Conversation, Persona, TrainingRun
+from tests.personas.support import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,12 +31,6 @@ def make_persona(username="ana", slug="me") -> Persona:
         username, password="x-long-pw-1"
     )
     return Persona.objects.create(owner=user, slug=slug, name=slug.title())
-
-
-async def open_socket(path, headers):
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, code = await communicator.connect()
-    return communicator, connected, code
 
 
 async def test_strangers_and_anonymous_are_refused(client, media_root):

@@ -4,6 +4,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 
 from avatar_site.asgi import application
+from tests.personas.support import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,8 +32,7 @@ async def test_logged_in_socket_gets_pong(client):
 
 
 async def test_anonymous_socket_is_refused():
-    communicator = WebsocketCommunicator(application, "/ws/ping/", headers=ORIGIN)
-    connected, _ = await communicator.connect()
+    _, connected, _ = await open_socket("/ws/ping/", ORIGIN)
     assert not connected
 
 
@@ -40,6 +40,5 @@ async def test_foreign_origin_is_refused(client):
     user = await database_sync_to_async(User.objects.create_user)("bo", password="x-long-pw-1")
     headers = await session_headers(client, user)
     headers = [(b"origin", b"http://evil.example")] + headers[1:]
-    communicator = WebsocketCommunicator(application, "/ws/ping/", headers=headers)
-    connected, _ = await communicator.connect()
+    _, connected, _ = await open_socket("/ws/ping/", headers)
     assert not connected

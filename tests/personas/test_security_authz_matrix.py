@@ -9,7 +9,6 @@ right to. New routes must be added to the tables: the test fails on any unlisted
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -17,7 +16,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from avatar_site.asgi import application
 from personas.models import (
     ChatMessage,
     Conversation,
@@ -29,6 +27,7 @@ from personas.models import (
 )
 from personas.routing import websocket_urlpatterns
 from personas.services.uploads import parse_data_file, store_upload
+from tests.personas.support import open_socket
 
 PASSWORD = "correct-horse-battery-42"
 ROLES = ("anonymous", "owner", "other", "staff", "shared", "visitor")
@@ -323,8 +322,7 @@ def socket_headers(client) -> list[tuple[bytes, bytes]]:
 
 
 async def connect(path: str, client):
-    communicator = WebsocketCommunicator(application, path, headers=socket_headers(client))
-    connected, _ = await communicator.connect()
+    communicator, connected, _ = await open_socket(path, socket_headers(client))
     return communicator, connected
 
 
