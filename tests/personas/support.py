@@ -6,6 +6,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -13,6 +14,16 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO / ".." / "shared"
 DANNY = SHARED / "corpora" / "seed-notebook" / "yml" / "danny.yml"
 WHATSAPP_SAMPLE = REPO / "samples" / "whatsapp-sample.txt"
+
+
+ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
+
+
+async def session_headers(client, user) -> list[tuple[bytes, bytes]]:
+    """Websocket headers of `user` logged in through the test client."""
+    await database_sync_to_async(client.force_login)(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    return ORIGIN + [(b"cookie", cookie)]
 
 
 async def open_socket(path: str, headers):

@@ -12,18 +12,9 @@ from django.contrib.auth.models import User
 from hypothesis import strategies as st
 
 from personas.models import ChatMessage, Conversation, Persona, TrainingRun
-from tests.personas.support import open_socket
+from tests.personas.support import ORIGIN, open_socket, session_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
-
-
-async def headers_for(client, user):
-    await database_sync_to_async(client.force_login)(user)
-    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    return ORIGIN + [(b"cookie", cookie)]
-
 
 @database_sync_to_async
 def make_persona(username="ana", slug="me") -> Persona:
@@ -36,7 +27,7 @@ def make_persona(username="ana", slug="me") -> Persona:
 async def test_strangers_and_anonymous_are_refused(client, media_root):
     persona = await make_persona()
     stranger = await database_sync_to_async(User.objects.create_user)("bo", password="x-long-pw-1")
-    headers = await headers_for(client, stranger)
+    headers = await session_headers(client, stranger)
     for path in ("/ws/personas/me/chat/", "/ws/personas/me/training/"):
         _, connected, code = await open_socket(path, headers)
         assert not connected and code == 4404
@@ -55,7 +46,7 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays(client, media_ro
     settings.CHAT_MAX_MESSAGE_CHARS = 50
     persona = await make_persona()
     communicator, connected, _ = await open_socket(
-        "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+        "/ws/personas/me/chat/", await session_headers(client, persona.owner)
     )
     assert connected
     bad_frames = [
@@ -97,7 +88,7 @@ async def test_rate_limit_counts_saved_messages(client, media_root, settings):
 
     await two_recent_messages()
     communicator, _, _ = await open_socket(
-        "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+        "/ws/personas/me/chat/", await session_headers(client, persona.owner)
     )
     await communicator.send_json_to({"type": "message", "text": "three"})
     reply = await communicator.receive_json_from(timeout=5)
@@ -109,7 +100,7 @@ async def test_idle_socket_is_closed(client, media_root, settings):
     settings.CHAT_IDLE_TIMEOUT_S = 1
     persona = await make_persona()
     communicator, _, _ = await open_socket(
-        "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+        "/ws/personas/me/chat/", await session_headers(client, persona.owner)
     )
     reply = await communicator.receive_json_from(timeout=5)
     assert reply["type"] == "error" and "without messages" in reply["error"]
@@ -137,7 +128,7 @@ async def test_share_link_lets_anonymous_visitors_in_until_revoked(media_root):
 async def test_training_socket_follows_the_database_row(client, media_root):
     persona = await make_persona()
     communicator, connected, _ = await open_socket(
-        "/ws/personas/me/training/", await headers_for(client, persona.owner)
+        "/ws/personas/me/training/", await session_headers(client, persona.owner)
     )
     assert connected
     first = await communicator.receive_json_from(timeout=5)
@@ -198,7 +189,7 @@ async def test_reply_streams_in_order_and_is_saved(client, install_model, tiny_a
     persona = await make_persona()
     await database_sync_to_async(install_model)(persona, tiny_artifact)
     communicator, connected, _ = await open_socket(
-        "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+        "/ws/personas/me/chat/", await session_headers(client, persona.owner)
     )
     assert connected
     await communicator.send_json_to(
@@ -228,7 +219,7 @@ async def test_two_chats_at_once_both_stream(client, install_model, tiny_artifac
     persona = await make_persona()
     await database_sync_to_async(install_model)(persona, tiny_artifact)
     link = await database_sync_to_async(persona.share_links.create)()
-    headers = await headers_for(client, persona.owner)
+    headers = await session_headers(client, persona.owner)
     owner, _, _ = await open_socket("/ws/personas/me/chat/", headers)
     visitor, connected, _ = await open_socket(f"/ws/share/{link.token}/chat/", ORIGIN)
     assert connected
@@ -276,7 +267,7 @@ def test_fuzzed_frames_only_ever_get_clean_answers(frames, client, media_root):
             Persona.objects.select_related("owner").filter(slug="me").first
         )() or await make_persona()
         communicator, connected, _ = await open_socket(
-            "/ws/personas/me/chat/", await headers_for(client, persona.owner)
+            "/ws/personas/me/chat/", await session_headers(client, persona.owner)
         )
         assert connected
         for frame in frames:

@@ -4,18 +4,9 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 
 from avatar_site.asgi import application
-from tests.personas.support import open_socket
+from tests.personas.support import ORIGIN, open_socket, session_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
-
-
-async def session_headers(client, user):
-    await database_sync_to_async(client.force_login)(user)
-    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    return ORIGIN + [(b"cookie", cookie)]
-
 
 async def test_logged_in_socket_gets_pong(client):
     user = await database_sync_to_async(User.objects.create_user)("ana", password="x-long-pw-1")
