@@ -18,11 +18,30 @@ EMOJI_RE = re.compile(
 # The notebook kept letters, digits and sentence punctuation only (and now the privacy masks).
 SPECIAL_RE = re.compile(r"(<(?:url|email|phone)>)|[^\w\s.,!?']|_")
 SPACE_RE = re.compile(r"[^\S\n]+")
+
+
+def _char_class(chars: str, predicate, last: int) -> str:
+    """A regex character class of `chars` plus every character up to `last` meeting predicate,
+    written as explicit ranges."""
+    codes = sorted({*map(ord, chars), *(c for c in range(last + 1) if predicate(chr(c)))})
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "[" + "".join(
+        re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b))) for a, b in ranges
+    ) + "]"
+
+
 # The characters that give cleaning work to do: every URL holds ":" or ".", every e-mail "@", every
 # phone number a digit, and whitespace other than the plain space is normalised (this is the
-# str.split() whitespace set; a test checks it against str.isspace()).
+# str.split() whitespace set). Listed out as ranges rather than written with \d, so that the regex
+# engine tests a character with a bitmap lookup instead of a Unicode category lookup: several
+# times faster on emoji text. Every decimal digit and space lies below U+20000.
 WORK_HINT_RE = re.compile(
-    r"[\d@:.\t-\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    _char_class("@:.", lambda c: (c.isdecimal() or c.isspace()) and c != " ", 0x1FFFF)
 )
 # The same class for ASCII-only text (isascii() is O(1)): a bitmap test per character is several
 # times cheaper than the Unicode digit lookup.

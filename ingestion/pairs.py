@@ -11,8 +11,8 @@ from pathlib import Path
 from .cleaning import CleaningPolicy
 from .formats import convai2
 from .reader import read_messages
-from .records import RESPONSE_SPEAKER, Conversation, Pair, ParseReport, Turn
-from .turns import MERGE_GAP, SESSION_GAP, iter_turns
+from .records import RESPONSE_SPEAKER, Conversation, Pair, ParseReport
+from .turns import MERGE_GAP, SESSION_GAP, TurnRow, turn_rows
 
 
 def _names(names: Iterable[str]) -> frozenset[str]:
@@ -50,7 +50,7 @@ def iter_pairs(
                 for m in messages
                 if m.conversation not in excluded and f"{label}:{m.conversation}" not in excluded
             )
-        turns = iter_turns(messages, policy, merge_gap=merge_gap, session_gap=session_gap)
+        turns = turn_rows(messages, policy, merge_gap=merge_gap, session_gap=session_gap)
         yield from _pairs_from_turns(turns, report, identity, context_turns, convai2_side)
 
 
@@ -81,7 +81,7 @@ def _addressee(conversation: Conversation, responders, last_speaker: str) -> str
 
 
 def _pairs_from_turns(
-    turns: Iterable[Turn], report: ParseReport, identity, context_turns: int, convai2_side: str
+    turns: Iterable[TurnRow], report: ParseReport, identity, context_turns: int, convai2_side: str
 ) -> Iterator[Pair]:
     window: deque[tuple[str, str]] = deque(maxlen=max(context_turns, 1))
     last_mine = False  # whether the newest turn in the window is the identity's
@@ -93,11 +93,11 @@ def _pairs_from_turns(
     addressee = None
     source = report.path
     is_mine: dict[str, bool] = {}  # author -> whether the name is one of the responders
-    for turn in turns:
-        if turn.conversation != current or turn.session != session:
+    for author, text, conversation_id, start, _, turn_session in turns:
+        if conversation_id != current or turn_session != session:
             window.clear()
-            if turn.conversation != current:
-                current = turn.conversation
+            if conversation_id != current:
+                current = conversation_id
                 conversation = report.conversations.get(current) or Conversation(
                     current, current, ""
                 )
@@ -105,8 +105,7 @@ def _pairs_from_turns(
                 is_mine = {}
                 addressee_for = None
                 source = conversation.source or report.path
-            session = turn.session
-        author = turn.author
+            session = turn_session
         mine = is_mine.get(author)
         if mine is None:
             mine = is_mine[author] = author.casefold() in responders
@@ -116,13 +115,6 @@ def _pairs_from_turns(
             if known != addressee_for:
                 addressee_for = known
                 addressee = _addressee(conversation, responders, window[-1][0])
-            yield Pair(
-                tuple(window),
-                turn.text,
-                addressee,
-                source,
-                current,
-                turn.start,
-            )
-        window.append((author, turn.text))
+            yield Pair(tuple(window), text, addressee, source, current, start)
+        window.append((author, text))
         last_mine = mine

@@ -53,8 +53,10 @@ class Turn:
     session: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Pair:
+    """A training example (not frozen: a frozen dataclass costs three times as much to build)."""
+
     context: tuple[tuple[str, str], ...]  # (speaker, text), oldest first; the last one is answered
     response: str  # the persona's turn (cleaned)
     addressee: str | None  # other participant of a 1:1 chat, or the group title; None = anyone

@@ -60,6 +60,7 @@ def test_work_hint_finds_every_character_that_gives_cleaning_work():
     needed = (needed | set("@:.")) - {" "}
     found = {c for c in map(chr, range(sys.maxunicode + 1)) if WORK_HINT_RE.fullmatch(c)}
     assert found == needed
+    assert not WORK_HINT_RE.search("😂❤️👍🎉🤣🥳")
     ascii_found = {c for c in map(chr, range(128)) if ASCII_WORK_HINT_RE.fullmatch(c)}
     assert ascii_found == {c for c in needed if c.isascii()}
 

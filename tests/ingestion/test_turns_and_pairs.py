@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from ingestion import Message, build_pairs, iter_turns
 from ingestion.pairs import _pairs_from_turns
 from ingestion.records import Conversation, ParseReport
+from ingestion.turns import turn_rows
 
 T0 = datetime(2021, 1, 1, 12, 0)
 
@@ -39,7 +40,7 @@ def test_pairs_use_k_previous_turns_and_not_across_sessions():
         msg("Me", "6", 60 * 8 + 1),
         msg("Me", "7", 60 * 8 + 30),
     ]
-    turns = iter_turns(messages)
+    turns = turn_rows(messages)
     pairs = list(_pairs_from_turns(turns, report, frozenset({"me"}), 2, "Bot"))
     assert [(p.context, p.response) for p in pairs] == [
         ((("B", "2"), ("A", "3")), "4"),
