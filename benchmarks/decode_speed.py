@@ -1,12 +1,17 @@
 """Decoding latency for the reference shape, printed as JSON.
 
-Encoder time, time to the first token (encoder + first step + token choice) and per-token
-latency of the compiled greedy step driven as Decoder.sequential drives it, for a fixed number
-of tokens; then the full streaming Decoder.generate (what Chatbot.generate runs) per strategy,
-its per-token figure being (end - first piece) / (tokens - 1), tokens counted by re-encoding
-the reply. Medians and bests of R repeats; the machine is shared, so load averages are shown.
+Runs as the chat server does (one thread per TensorFlow op, modeling.hardware). For greedy
+decoding of a 20-token source, driven through Decoder.sequential as Chatbot.generate drives
+it: encoder time; time to the first token (encoder plus the first one-token call); per-token
+latency (last token - first token) / (tokens - 1), tokens arriving in blocks of
+modeling.decode.BLOCK after the first; CPU time per token (process time over the reply).
+Then the streaming Decoder.generate per strategy (first piece, per token, total; beam search's
+reply arrives whole at the end, so its per-token figure is total / tokens). Last, the same
+greedy replies from 1 and from --threads threads at once: per-token latency, first-token p95
+and throughput, to show decoding is not serialised between chats. Medians and bests of R
+repeats; the machine is shared, so load averages are shown.
 
-Usage: .venv/bin/python benchmarks/decode_speed.py [--tokens N] [--repeats R]
+Usage: .venv/bin/python benchmarks/decode_speed.py [--tokens N] [--repeats R] [--threads T]
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,108 +32,156 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from modeling.config import ModelConfig  # noqa: E402
-from modeling.decode import Decoder  # noqa: E402
+from modeling.decode import BLOCK, DEFAULTS, Decoder  # noqa: E402
+from modeling.hardware import serve_one_op_at_a_time  # noqa: E402
 from modeling.model import Seq2Seq  # noqa: E402
 from modeling.tokenizer import Tokenizer  # noqa: E402
 
-REFERENCE = ModelConfig(vocab_size=8000, embedding_dim=128, hidden_size=256, num_layers=1,
-                        attention="bahdanau", max_source_len=20, max_target_len=64)
+REFERENCE = ModelConfig(
+    vocab_size=8000,
+    embedding_dim=128,
+    hidden_size=256,
+    num_layers=1,
+    attention="bahdanau",
+    max_source_len=20,
+    max_target_len=64,
+)
 
 
 def tokenizer() -> Tokenizer:
     rng = np.random.default_rng(0)
-    words = ["".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), rng.integers(2, 9)))
-             for _ in range(20000)]
+    words = [
+        "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), rng.integers(2, 9)))
+        for _ in range(20000)
+    ]
     lines = [" ".join(rng.choice(words, 12)) for _ in range(20000)]
     return Tokenizer.train(lines, REFERENCE.vocab_size)
+
+
+def ms(values, pick=min):
+    return round(pick(values) * 1000, 3)
+
+
+def both(values):
+    return {"median": ms(values, statistics.median), "best": ms(values)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--xla", action=argparse.BooleanOptionalAction, default=True,
-                        help="compile the decode step with XLA (fastest for one stream; the "
-                        "server decodes without it, see modeling.decode.Decoder)")
+    parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    load_before = os.getloadavg()[0]
+    serve_one_op_at_a_time()
+    load_before = os.getloadavg()
     tok = tokenizer()
     tf.keras.utils.set_random_seed(0)
-    model = Seq2Seq(REFERENCE, tok.vocab_size)
-    decoder = Decoder(model, tok, REFERENCE, xla=args.xla)
+    decoder = Decoder(Seq2Seq(REFERENCE, tok.vocab_size), tok, REFERENCE)
     source = list(np.random.default_rng(1).integers(10, tok.vocab_size, 20))
-    ints = tf.constant([0, 3, 0, 0, 0, 0])  # addressee, no-repeat 3-grams, greedy
-    floats = tf.constant([1.0, 1.0])
+    greedy = {**DEFAULTS, "seed": 0}
 
-    def run_once():
-        """The compiled greedy step exactly as Decoder.sequential drives it."""
+    def encode_once():
         started = time.perf_counter()
-        carry, memory = decoder.encode(source)
-        memory.numpy()
-        encoded = time.perf_counter()
-        history, length = decoder._history(1, 0), tf.constant(0)
-        marks = []
-        for _ in range(args.tokens):
-            token, history, length, carry = decoder.select(history, length, carry, memory,
-                                                           ints, floats)
-            int(token.numpy()[0])
-            marks.append(time.perf_counter())
-        first = marks[0] - started
-        per_token = (marks[-1] - marks[0]) / (len(marks) - 1)
-        return encoded - started, first, per_token
+        memory, _ = decoder.encode(source, 0)
+        memory.values.numpy()
+        return time.perf_counter() - started
+
+    def greedy_once():
+        """-> (first token, per token, CPU per token, tokens) of one greedy reply."""
+        started, cpu = time.perf_counter(), time.process_time()
+        marks = [
+            time.perf_counter()
+            for _ in decoder.sequential(source, 0, args.tokens, greedy, sample=False)
+        ]
+        cpu = time.process_time() - cpu
+        return (
+            marks[0] - started,
+            (marks[-1] - marks[0]) / max(1, len(marks) - 1),
+            cpu / len(marks),
+            len(marks),
+        )
 
     def stream_once(strategy):
-        """Chatbot.generate's path: options, encoding, compiled steps, incremental text."""
         started = time.perf_counter()
         first = None
         pieces = []
-        for piece in decoder.generate(["hello there how are you"], [], ["<anyone>"], None,
-                                      strategy, max_length=args.tokens, seed=0):
+        for piece in decoder.generate(
+            ["hello there how are you"],
+            [],
+            ["<anyone>"],
+            None,
+            strategy,
+            max_length=args.tokens,
+            seed=0,
+        ):
             first = first or time.perf_counter()
             pieces.append(piece)
         ended = time.perf_counter()
         tokens = len(tok.encode("".join(pieces)))
-        if strategy == "beam":  # the reply arrives whole at the end: per token = total / tokens
-            return first - started, (ended - started) / tokens, tokens, ended - started
-        return (first - started, (ended - first) / max(1, tokens - 1), tokens,
-                ended - started)
+        per_token = (
+            (ended - started) / tokens
+            if strategy == "beam"
+            else (ended - first) / max(1, tokens - 1)
+        )
+        return first - started, per_token, tokens, ended - started
 
-    for _ in range(3):  # trace, compile and warm up
-        run_once()
+    def concurrently(threads, replies):
+        results = []
+
+        def chat():
+            results.extend(greedy_once() for _ in range(replies))
+
+        workers = [threading.Thread(target=chat) for _ in range(threads)]
+        started, cpu = time.perf_counter(), time.process_time()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        tokens = sum(r[3] for r in results)
+        return {
+            "threads": threads,
+            "ms_per_token_median": ms([r[1] for r in results], statistics.median),
+            "first_token_ms_p95": round(
+                float(np.percentile([r[0] for r in results], 95)) * 1000, 3
+            ),
+            "tokens_per_s": round(tokens / wall),
+            "cpu_ms_per_token": round(cpu / tokens * 1000, 3),
+        }
+
+    for _ in range(3):  # trace and warm up
+        encode_once()
+        greedy_once()
         for strategy in ("greedy", "sample", "beam"):
             stream_once(strategy)
-    runs = [run_once() for _ in range(args.repeats)]
-    streams = {s: [stream_once(s) for _ in range(args.repeats)]
-               for s in ("greedy", "sample", "beam")}
-
-    def best(values, scale=1000, digits=3):
-        return round(min(values) * scale, digits)
-
-    def median(values, scale=1000, digits=3):
-        return round(statistics.median(values) * scale, digits)
+    encoder = [encode_once() for _ in range(args.repeats)]
+    runs = [greedy_once() for _ in range(args.repeats)]
+    streams = {
+        s: [stream_once(s) for _ in range(args.repeats)] for s in ("greedy", "sample", "beam")
+    }
+    concurrency = [concurrently(1, args.threads), concurrently(args.threads, 1)]
 
     result = {
         "shape": "emb 128, 1 layer, hidden 256, vocab 8000, additive attention, 20 source tokens",
-        "encoder_ms": {"median": median(r[0] for r in runs), "best": best(r[0] for r in runs)},
-        "first_token_ms": {"median": median(r[1] for r in runs),
-                           "best": best(r[1] for r in runs)},
-        "step_ms_per_token": {"median": median(r[2] for r in runs),
-                              "best": best(r[2] for r in runs)},
+        "encoder_ms": both(encoder),
+        "first_token_ms": both([r[0] for r in runs]),
+        "ms_per_token": both([r[1] for r in runs]),
+        "cpu_ms_per_token": both([r[2] for r in runs]),
         "generate": {
             strategy: {
-                "first_piece_ms": median(r[0] for r in rs),
-                "ms_per_token": {"median": median(r[1] for r in rs),
-                                 "best": best(r[1] for r in rs)},
+                "first_piece_ms": ms([r[0] for r in rs], statistics.median),
+                "ms_per_token": both([r[1] for r in rs]),
                 "tokens": rs[0][2],
-                "total_ms": median(r[3] for r in rs),
+                "total_ms": ms([r[3] for r in rs], statistics.median),
             }
             for strategy, rs in streams.items()
         },
-        "xla": args.xla,
+        "concurrent": concurrency,
+        "block": BLOCK,
         "tokens": args.tokens,
         "repeats": args.repeats,
-        "load_before": load_before,
-        "load_after": os.getloadavg()[0],
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
     }
     print(json.dumps(result, indent=1))
 

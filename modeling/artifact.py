@@ -35,8 +35,7 @@ MANIFEST = "manifest.json"
 REQUIRED = ("config.json", "weights.npz", "tokenizer.model", "data.json", "metrics.json")
 
 
-def save(directory: Path, setup: Setup, model: Seq2Seq, history: list[dict],
-         metrics: dict) -> Path:
+def save(directory: Path, setup: Setup, model: Seq2Seq, history: list[dict], metrics: dict) -> Path:
     """Writes the artifact next to its final place, then swaps it in (never half-written)."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -46,21 +45,29 @@ def save(directory: Path, setup: Setup, model: Seq2Seq, history: list[dict],
     _dump(tmp / "config.json", setup.config.to_dict())
     _dump(tmp / "history.json", history)
     _dump(tmp / "metrics.json", metrics)
-    _dump(tmp / "data.json", {
-        "fingerprint": setup.fingerprint,
-        "persona_names": setup.me,
-        "addressees": setup.addressees,
-        "train_pairs": len(setup.train_pairs),
-        "heldout_pairs": len(setup.heldout_pairs),
-        "general_pairs": len(setup.general),
-    })
+    _dump(
+        tmp / "data.json",
+        {
+            "fingerprint": setup.fingerprint,
+            "persona_names": setup.me,
+            "addressees": setup.addressees,
+            "train_pairs": len(setup.train_pairs),
+            "heldout_pairs": len(setup.heldout_pairs),
+            "general_pairs": len(setup.general),
+        },
+    )
     _write_pairs(tmp / "train.jsonl", setup.train_pairs)
     _write_pairs(tmp / "heldout.jsonl", setup.heldout_pairs)
     files = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
-    _dump(tmp / MANIFEST, {
-        "format": FORMAT, "format_version": FORMAT_VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"), "files": files,
-    })
+    _dump(
+        tmp / MANIFEST,
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "files": files,
+        },
+    )
     if directory.exists():
         shutil.rmtree(directory)
     os.replace(tmp, directory)
@@ -70,8 +77,15 @@ def save(directory: Path, setup: Setup, model: Seq2Seq, history: list[dict],
 class Chatbot:
     """A loaded model ready to generate replies."""
 
-    def __init__(self, path: Path, train_config: TrainConfig, tokenizer: Tokenizer,
-                 model: Seq2Seq, data: dict, metrics: dict, xla: bool = False):
+    def __init__(
+        self,
+        path: Path,
+        train_config: TrainConfig,
+        tokenizer: Tokenizer,
+        model: Seq2Seq,
+        data: dict,
+        metrics: dict,
+    ):
         self.path = path
         self.train_config = train_config
         self.config: ModelConfig = train_config.model
@@ -81,16 +95,23 @@ class Chatbot:
         self.addressees: list[str] = list(data.get("addressees", ["<anyone>"]))[1:]
         self.metrics = metrics
         self._table = list(data.get("addressees", ["<anyone>"]))
-        self._decoder = Decoder(model, tokenizer, train_config.model, xla=xla)
+        self._decoder = Decoder(model, tokenizer, train_config.model)
 
-    def generate(self, context: Sequence[tuple[str, str] | str], addressee: str | None = None,
-                 strategy: str = "greedy", **opts: Any) -> Iterator[str]:
+    def generate(
+        self,
+        context: Sequence[tuple[str, str] | str],
+        addressee: str | None = None,
+        strategy: str = "greedy",
+        **opts: Any,
+    ) -> Iterator[str]:
         """Yields text increments of the reply; they concatenate to the full reply."""
-        return self._decoder.generate(context, self.persona_names, self._table, addressee,
-                                      strategy, **opts)
+        return self._decoder.generate(
+            context, self.persona_names, self._table, addressee, strategy, **opts
+        )
 
-    def reply(self, context, addressee: str | None = None, strategy: str = "greedy",
-              **opts: Any) -> str:
+    def reply(
+        self, context, addressee: str | None = None, strategy: str = "greedy", **opts: Any
+    ) -> str:
         return "".join(self.generate(context, addressee, strategy, **opts))
 
     def warm_up(self) -> None:
@@ -99,8 +120,7 @@ class Chatbot:
         self.reply(["hi"], max_length=2)
 
 
-def load(path: Path, xla: bool = False) -> Chatbot:
-    """A Chatbot for the artifact; `xla` compiles its decoding with XLA (see Decoder)."""
+def load(path: Path) -> Chatbot:
     path = Path(path)
     _verified_manifest(path)
     try:
@@ -116,7 +136,7 @@ def load(path: Path, xla: bool = False) -> Chatbot:
         raise
     except Exception as exc:  # any unreadable part means the artifact is unusable
         raise ArtifactError(f"artifact {path} is unreadable: {exc}") from exc
-    return Chatbot(path, config, tokenizer, model, data, metrics, xla=xla)
+    return Chatbot(path, config, tokenizer, model, data, metrics)
 
 
 def read_pairs(path: Path, split: str) -> list[Pair]:
@@ -144,8 +164,10 @@ def _verified_manifest(path: Path) -> dict:
     if manifest.get("format") != FORMAT:
         raise ArtifactError(f"{path} is not a {FORMAT} artifact")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise ArtifactError(f"artifact {path} has unsupported format version "
-                            f"{manifest.get('format_version')!r} (expected {FORMAT_VERSION})")
+        raise ArtifactError(
+            f"artifact {path} has unsupported format version "
+            f"{manifest.get('format_version')!r} (expected {FORMAT_VERSION})"
+        )
     files = manifest.get("files", {})
     missing = [name for name in REQUIRED if name not in files]
     if missing:

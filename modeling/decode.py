@@ -1,23 +1,35 @@
-"""Reply generation: greedy, beam search and sampling over compiled decode steps.
+"""Reply generation: greedy, sampling and beam search in compiled decode loops.
 
-Each step is one concrete, XLA-compiled tf.function that runs the model for one token, masks
-forbidden tokens (specials, repeated n-grams) and picks the next token(s) itself; its state
-tensors feed straight into the next call, so per token only the chosen id crosses to Python.
+Per reply one tf.function encodes the source (modeling.decode_step.encode). Then a tf.function
+runs a tf.while_loop of one-token steps (modeling.decode_step.step), each masking forbidden
+tokens (specials, an empty reply, repeated n-grams) and choosing the next token in the graph,
+so Python pays a call's fixed cost (0.3-0.8 ms, about a step's worth) once per block of tokens
+instead of once per token. Greedy and sampled decoding return the first token alone, so the
+first piece streams at once, then blocks of up to BLOCK tokens, each streamed as soon as its
+call returns; the state tensors of one call feed the next. Beam search runs to the end in one
+call: its reply is only known whole at the end anyway.
+
+No XLA: with the loop in the graph, plain graphs decode as fast per token as the former
+XLA-compiled step did (about 1 ms for the reference shape, most of it reading the 10 MB of
+weights), without seconds of compilation, XLA's slow sort-based top-k on a CPU, or its
+executables stalling when many chats decode at once (20 concurrent chats: p95 first token
+28 s). benchmarks/decode_speed.py measures latency, CPU time and concurrency.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
 from modeling.config import ModelConfig
 from modeling.data import PERSONA_ROLES, addressee_id, encode_context
+from modeling.decode_step import Memory, State, encode, step, step_weights
 from modeling.model import Seq2Seq
-from modeling.tokenizer import BOS, EOS, IncrementalDecoder, Tokenizer
+from modeling.tokenizer import BOS, EOS, PAD, IncrementalDecoder, Tokenizer
 
 STRATEGIES = ("greedy", "beam", "sample")
 DEFAULTS: dict[str, Any] = {
@@ -30,127 +42,184 @@ DEFAULTS: dict[str, Any] = {
     "top_p": 0.9,  # 1 disables
     "seed": None,
 }
+# Tokens per call after the first: a call's fixed cost (0.3-0.8 ms) is then small per token,
+# and chunks still stream about 16 ms apart.
+BLOCK = 16
 NEG_INF = float("-inf")
 
 
 class Decoder:
-    def __init__(self, model: Seq2Seq, tokenizer: Tokenizer, config: ModelConfig,
-                 xla: bool = False):
+    """Decodes with the weights the model has when the Decoder is made."""
+
+    def __init__(self, model: Seq2Seq, tokenizer: Tokenizer, config: ModelConfig):
         self.model = model
-        # XLA halves one stream's per-token time, but its CPU executables serialise when many
-        # threads decode at once (20 concurrent chats: p95 first token 28 s with XLA, 70 ms
-        # without), so servers decode without it; benchmarks/decode_speed.py measures both.
-        self.xla = xla
         self.tokenizer = tokenizer
         self.config = config
-        # Read (cast, sliced, concatenated) once: the compiled functions capture these tensors
-        # instead of re-deriving them from the variables on every token.
-        self._weights = model.weights_for_graph()
-        banned = np.zeros(tokenizer.vocab_size, np.float32)
-        banned[list(tokenizer.special_ids)] = NEG_INF
-        self._banned = tf.constant(banned)
+        self.weights = step_weights(model)
+        # Added to the logits, row min(length, 1): specials are never chosen, and EOS not
+        # first either (never an empty reply).
+        forbidden = np.zeros((2, tokenizer.vocab_size), np.float32)
+        forbidden[:, list(tokenizer.special_ids)] = NEG_INF
+        forbidden[0, EOS] = NEG_INF
+        self._forbidden = tf.constant(forbidden)
         self._encode = None
-        self._select = None
+        self._sequences: dict[bool, Any] = {}
         self._beams: dict[int, Any] = {}
 
     # ---- compiled parts (traced on first use, so loading stays cheap) ------------------------
-    # Each call of a compiled function costs Python time per argument, so the per-token state
-    # travels packed: `carry` [W, (2 * layers + 1) * H] holds every LSTM (h, c) and the
-    # attention vector; `memory` [W, S, 2H + 1] the encoder outputs, attention keys and mask;
-    # `history` [W, L] the tokens produced so far (the first `length` are valid).
 
-    def _specs(self, width: int | None):
-        hidden, cdt = self.config.hidden_size, self.model.cdt
-        return (tf.TensorSpec([width, None], tf.int32), tf.TensorSpec([], tf.int32),
-                tf.TensorSpec([width, (2 * self.config.num_layers + 1) * hidden], cdt),
-                tf.TensorSpec([width, None, 2 * hidden + 1], cdt))
+    def _state_spec(self, width: int) -> State:
+        row = tf.TensorSpec([width, self.config.hidden_size], tf.float32)
+        layers = (row,) * self.config.num_layers
+        return State(layers, layers, row)
 
-    def encode(self, source_ids: Sequence[int]):
-        """-> (carry [1, F], memory [1, S, 2H + 1]) for the source."""
-        if self._encode is None:
-            self._encode = tf.function(self._encode_fn, jit_compile=self.xla).get_concrete_function(
-                tf.TensorSpec([1, None], tf.int32))
-        # Always the full length (padding is masked): one compiled encoder and step shape.
-        source = np.zeros((1, max(self.config.max_source_len, len(source_ids))), np.int32)
-        source[0, : len(source_ids)] = source_ids
-        return self._encode(tf.constant(source))
-
-    def _encode_fn(self, source):
-        enc, keys, mask, states = self.model.encode(self._weights, source)
-        attn = tf.zeros([1, self.config.hidden_size], self.model.cdt)
-        carry = tf.concat([t for pair in states for t in pair] + [attn], -1)
-        return carry, tf.concat([enc, keys, mask[:, :, None]], -1)
-
-    def _log_probs(self, history, length, carry, memory, who, no_repeat):
-        """Model step on the last token plus the masks every strategy applies: specials, an
-        empty reply, repeated n-grams. -> (log-probs [W, V], new carry)."""
+    def _memory_spec(self) -> Memory:
         hidden = self.config.hidden_size
-        parts = tf.split(carry, 2 * self.config.num_layers + 1, axis=-1)
-        states = [(parts[2 * i], parts[2 * i + 1]) for i in range(self.config.num_layers)]
-        enc, keys, mask = memory[..., :hidden], memory[..., hidden:-1], memory[..., -1]
-        last = tf.gather(history, tf.maximum(length - 1, 0), axis=1)
-        tokens = tf.where(length > 0, last, BOS)
-        who = tf.fill(tf.shape(tokens), who)
-        log_probs, states, attn = self.model.step(self._weights, tokens, who, states,
-                                                  parts[-1], enc, keys, mask)
-        log_probs = log_probs + self._banned
-        empty = tf.one_hot(EOS, tf.shape(log_probs)[1], on_value=NEG_INF, off_value=0.0)
-        log_probs = tf.where(length > 0, log_probs, log_probs + empty)  # never an empty reply
-        log_probs = ban_repeated_ngrams(log_probs, history, length, no_repeat)
-        return log_probs, tf.concat([t for pair in states for t in pair] + [attn], -1)
+        return Memory(
+            tf.TensorSpec([None, hidden], tf.float32),
+            tf.TensorSpec([None, hidden], tf.float32),
+            tf.TensorSpec([None], tf.float32),
+            tf.TensorSpec([1, 4 * hidden], tf.float32),
+        )
 
-    @property
-    def select(self):
-        """Greedy or sampled step for one sequence.
+    def encode(self, source_ids: Sequence[int], who: int) -> tuple[Memory, State]:
+        """The reply's Memory and one-row initial State for the source."""
+        if self._encode is None:
+            self._encode = _concrete(
+                lambda source, who: encode(self.model, self.weights, source, who),
+                tf.TensorSpec([1, None], tf.int32),
+                tf.TensorSpec([], tf.int32),
+            )
+        return self._encode(tf.constant([list(source_ids) or [PAD]], tf.int32), tf.constant(who))
 
-        (history, length, carry, memory, ints, floats) -> (token [1], history, length, carry)
-        with ints = [addressee, no_repeat_ngram, sample?, top_k, seed, seed] and
+    def _forbid(self, logits, produced, length, no_repeat):
+        """-inf for the tokens not to choose next: specials, EOS first (never an empty reply)
+        and repeated n-grams."""
+        logits = logits + tf.gather(self._forbidden, tf.minimum(length, 1))
+        return ban_repeated_ngrams(logits, produced, length, no_repeat)
+
+    def sequence_block(self, sample: bool):
+        """Greedy or sampled steps for one sequence, up to `steps` and stopping after EOS.
+
+        (memory, state, produced, length, steps, ints, floats) -> (tokens [n], state, produced,
+        length) with ints = [no_repeat_ngram, top_k, seed, seed] and
         floats = [temperature, top_p].
         """
-        if self._select is None:
-            self._select = tf.function(self._select_fn, jit_compile=self.xla).get_concrete_function(
-                *self._specs(1), tf.TensorSpec([6], tf.int32), tf.TensorSpec([2], tf.float32))
-        return self._select
+        if sample not in self._sequences:
+            self._sequences[sample] = _concrete(
+                lambda *args: self._sequence_fn(sample, *args),
+                self._memory_spec(),
+                self._state_spec(1),
+                Produced(*[tf.TensorSpec([1, None], tf.int32)] * 2),
+                tf.TensorSpec([], tf.int32),
+                tf.TensorSpec([], tf.int32),
+                tf.TensorSpec([4], tf.int32),
+                tf.TensorSpec([2], tf.float32),
+            )
+        return self._sequences[sample]
 
-    def _select_fn(self, history, length, carry, memory, ints, floats):
-        log_probs, carry = self._log_probs(history, length, carry, memory, ints[0], ints[1])
-        token = tf.cond(
-            ints[2] > 0,
-            lambda: sample_tokens(log_probs, floats[0], ints[3], floats[1],
-                                  tf.random.experimental.stateless_fold_in(ints[4:], length)),
-            lambda: tf.argmax(log_probs, -1, output_type=tf.int32))
-        return token, _append(history, length, token), length + 1, carry
+    def _sequence_fn(self, sample, memory, state, produced, length, steps, ints, floats):
+        def body(token, state, produced, length):
+            logits, state = step(self.weights, memory, token, state)
+            logits = self._forbid(logits, produced, length, ints[0])
+            if sample:
+                seed = tf.random.experimental.stateless_fold_in(ints[2:], length)
+                token = sample_tokens(logits, floats[0], ints[1], floats[1], seed)
+            else:
+                token = tf.argmax(logits, -1, output_type=tf.int32)
+            return token, state, extend(produced, length, token), length + 1
 
-    def beam_step(self, width: int):
-        """Beam step: expands every beam, keeps the best `width` live ones (reordering their
-        state) and returns the top 2 * width candidates so Python can collect finished ones.
+        start, stop = length, length + steps
+        last = tf.where(length > 0, produced.tokens[:, tf.maximum(length - 1, 0)], BOS)
+        _, state, produced, length = tf.while_loop(
+            lambda token, _, __, length: tf.logical_and(length < stop, token[0] != EOS),
+            body,
+            (last, state, produced, length),
+            parallel_iterations=1,
+        )
+        return produced.tokens[0, start:length], state, produced, length
 
-        (history, length, carry, memory, scores [W], ints = [addressee, no_repeat_ngram]) ->
-        (candidate beams, tokens, scores [2W], parents [W], tokens [W], scores [W], history,
-        length, carry)
-        """
+    def beam_search(self, width: int):
+        """Beam search to the end: (memory, state, max_length, no_repeat_ngram, length_penalty)
+        -> the best reply's tokens."""
         if width not in self._beams:
-            self._beams[width] = tf.function(self._beam_fn, jit_compile=self.xla) \
-                .get_concrete_function(*self._specs(width), tf.TensorSpec([width], tf.float32),
-                                       tf.TensorSpec([2], tf.int32))
+            self._beams[width] = _concrete(
+                lambda *args: self._beam_fn(width, *args),
+                self._memory_spec(),
+                self._state_spec(1),
+                tf.TensorSpec([], tf.int32),
+                tf.TensorSpec([], tf.int32),
+                tf.TensorSpec([], tf.float32),
+            )
         return self._beams[width]
 
-    def _beam_fn(self, history, length, carry, memory, scores, ints):
-        width = scores.shape[0]
-        log_probs, carry = self._log_probs(history, length, carry, memory, ints[0], ints[1])
-        vocab = tf.shape(log_probs)[1]
-        values, flat = top_k_by_argmax(tf.reshape(scores[:, None] + log_probs, [-1]),
-                                       2 * width)
-        beam, token = flat // vocab, flat % vocab
-        live = tf.logical_and(tf.not_equal(token, EOS), values > NEG_INF)
-        # The best `width` live candidates, in score order; dead ones pad when too few live.
+    def _beam_fn(self, width, memory, state, max_length, no_repeat, alpha):
+        vocab = self.weights.output.shape[1]
         position = tf.range(2 * width)
-        keep = tf.argsort(tf.where(live, position, position + 2 * width))[:width]
-        parent, next_tokens = tf.gather(beam, keep), tf.gather(token, keep)
-        next_scores = tf.where(tf.gather(live, keep), tf.gather(values, keep), NEG_INF)
-        history = _append(tf.gather(history, parent), length, next_tokens)
-        return (beam, token, values, parent, next_tokens, next_scores, history, length + 1,
-                tf.gather(carry, parent))
+
+        def body(length, tokens, state, produced, scores, finished, best, best_tokens, best_length):
+            logits, state = step(self.weights, memory, tokens, state)
+            log_probs = self._forbid(tf.nn.log_softmax(logits), produced, length, no_repeat)
+            values, flat = tf.math.top_k(tf.reshape(scores[:, None] + log_probs, [-1]), 2 * width)
+            beam, token = flat // vocab, flat % vocab
+            # Candidates ending here are finished replies; the best length-normalised one wins
+            # (the earliest among equals).
+            ended = tf.logical_and(tf.equal(token, EOS), values > NEG_INF)
+            normalised = tf.where(ended, values / _penalty(length + 1, alpha), NEG_INF)
+            pick = tf.argmax(normalised, output_type=tf.int32)
+            better = normalised[pick] > best
+            best = tf.where(better, normalised[pick], best)
+            best_tokens = tf.where(better, produced.tokens[beam[pick]], best_tokens)
+            best_length = tf.where(better, length, best_length)
+            finished += tf.reduce_sum(tf.cast(ended, tf.int32))
+            # The best `width` live candidates go on, in score order; dead ones pad when too
+            # few live.
+            live = tf.logical_and(tf.not_equal(token, EOS), values > NEG_INF)
+            keep = tf.argsort(tf.where(live, position, position + 2 * width))[:width]
+            parent, tokens = tf.gather(beam, keep), tf.gather(token, keep)
+            scores = tf.where(tf.gather(live, keep), tf.gather(values, keep), NEG_INF)
+            state, produced = (
+                tf.nest.map_structure(lambda t: tf.gather(t, parent), x) for x in (state, produced)
+            )
+            return (
+                length + 1,
+                tokens,
+                state,
+                extend(produced, length, tokens),
+                scores,
+                finished,
+                best,
+                best_tokens,
+                best_length,
+            )
+
+        def more(length, tokens, state, produced, scores, finished, *_):
+            return tf.logical_and(
+                tf.logical_and(length < max_length, finished < width),
+                tf.reduce_any(scores > NEG_INF),
+            )
+
+        produced = Produced.empty(width, max_length)
+        start = (
+            tf.constant(0),
+            tf.fill([width], BOS),
+            tf.nest.map_structure(lambda t: tf.repeat(t, width, axis=0), state),
+            produced,
+            # All beams start identical: expand only the first.
+            tf.constant([0.0] + [NEG_INF] * (width - 1)),
+            tf.constant(0),
+            tf.constant(NEG_INF),
+            produced.tokens[0],
+            tf.constant(0),
+        )
+        length, _, _, produced, scores, finished, _, best_tokens, best_length = tf.while_loop(
+            more, body, start, parallel_iterations=1
+        )
+        # None finished within max_length: the best live beam, all being equally long.
+        done = finished > 0
+        best_live = produced.tokens[tf.argmax(scores, output_type=tf.int32)]
+        reply = tf.where(done, best_tokens, best_live)
+        return reply[: tf.where(done, best_length, length)]
 
     # ---- public --------------------------------------------------------------------------------
 
@@ -159,8 +228,15 @@ class Decoder:
         names = frozenset(me) | {s for s, _ in turns if s.lower() in PERSONA_ROLES}
         return encode_context(self.tokenizer, turns, names, self.config)
 
-    def generate(self, context, me: Sequence[str], table: Sequence[str], addressee: str | None,
-                 strategy: str = "greedy", **opts: Any) -> Iterator[str]:
+    def generate(
+        self,
+        context,
+        me: Sequence[str],
+        table: Sequence[str],
+        addressee: str | None,
+        strategy: str = "greedy",
+        **opts: Any,
+    ) -> Iterator[str]:
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
         unknown = set(opts) - set(DEFAULTS)
@@ -184,58 +260,46 @@ class Decoder:
                 yield piece
         text.finish()  # an incomplete byte sequence at the end is dropped
 
-    def _history(self, width: int, max_length: int) -> tf.Tensor:
-        # One buffer size for every max_length up to the model's: one compiled shape.
-        return tf.zeros([width, max(max_length, self.config.max_target_len)], tf.int32)
-
     def sequential(self, source, who, max_length, options, sample: bool) -> Iterator[int]:
-        """Greedy or sampled decoding, yielding each token as soon as it is chosen."""
+        """Greedy or sampled decoding, yielding each block's tokens as soon as it returns."""
         seed = options["seed"]
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31))
-        carry, memory = self.encode(source)
-        step = self.select
-        history, length = self._history(1, max_length), tf.constant(0)
-        ints = tf.constant([who, int(options["no_repeat_ngram"]), int(sample),
-                            int(options["top_k"]), int(seed) % 2**31, 0], tf.int32)
-        floats = tf.constant([max(float(options["temperature"]), 1e-4),
-                              float(options["top_p"])], tf.float32)
-        for _ in range(max_length):
-            token, history, length, carry = step(history, length, carry, memory, ints, floats)
-            choice = int(token.numpy()[0])
-            if choice == EOS:
-                return
-            yield choice
+        memory, state = self.encode(source, who)
+        run = self.sequence_block(sample)
+        produced, length = Produced.empty(1, max_length), tf.constant(0)
+        ints = tf.constant(
+            [int(options["no_repeat_ngram"]), int(options["top_k"]), int(seed) % 2**31, 0], tf.int32
+        )
+        floats = tf.constant(
+            [max(float(options["temperature"]), 1e-4), float(options["top_p"])], tf.float32
+        )
+        done, steps = 0, 1  # the first token alone: the first piece shows at once
+        while done < max_length:
+            steps = min(steps, max_length - done)
+            tokens, state, produced, length = run(
+                memory, state, produced, length, tf.constant(steps), ints, floats
+            )
+            for token in tokens.numpy().tolist():
+                if token == EOS:
+                    return
+                yield token
+            done, steps = done + steps, BLOCK
 
     def beam(self, source, who, max_length, options) -> list[int]:
-        width = max(1, int(options["beam_width"]))
-        alpha = float(options["length_penalty"])
-        carry, memory = (tf.repeat(t, width, axis=0) for t in self.encode(source))
-        step = self.beam_step(width)
-        history, length = self._history(width, max_length), tf.constant(0)
-        # All beams start identical: expand only the first.
-        scores = tf.constant([0.0] + [NEG_INF] * (width - 1), tf.float32)
-        ints = tf.constant([who, int(options["no_repeat_ngram"])], tf.int32)
-        beams: list[list[int]] = [[] for _ in range(width)]
-        finished: list[tuple[float, list[int]]] = []
-        live_scores = np.zeros(width)
-        for _ in range(max_length):
-            (cand_beam, cand_token, cand_score, parent, tokens, scores, history, length,
-             carry) = step(history, length, carry, memory, scores, ints)
-            for b, t, score in zip(cand_beam.numpy(), cand_token.numpy(), cand_score.numpy(),
-                                   strict=True):
-                if t == EOS and score > NEG_INF:
-                    finished.append((score / _penalty(len(beams[b]) + 1, alpha), beams[b]))
-            new_scores = scores.numpy()
-            if len(finished) >= width or not np.isfinite(new_scores).any():
-                break
-            beams = [beams[p] + [int(t)] for p, t in zip(parent.numpy(), tokens.numpy(),
-                                                         strict=True)]
-            live_scores = new_scores
-        if not finished:
-            finished = [(s / _penalty(len(b), alpha), b) for s, b in zip(live_scores, beams,
-                                                                          strict=True)]
-        return max(finished, key=lambda item: item[0])[1]
+        memory, state = self.encode(source, who)
+        run = self.beam_search(max(1, int(options["beam_width"])))
+        return (
+            run(
+                memory,
+                state,
+                tf.constant(max_length),
+                tf.constant(int(options["no_repeat_ngram"])),
+                tf.constant(float(options["length_penalty"])),
+            )
+            .numpy()
+            .tolist()
+        )
 
 
 def as_turns(context: Sequence[tuple[str, str] | str]) -> list[tuple[str, str]]:
@@ -252,86 +316,93 @@ def as_turns(context: Sequence[tuple[str, str] | str]) -> list[tuple[str, str]]:
     return turns[::-1]
 
 
-def ban_repeated_ngrams(log_probs, history, length, n):
-    """-inf for every token that would repeat an n-gram of the produced tokens.
+class Produced(NamedTuple):
+    """The tokens produced so far, W rows of L, and how far each position repeats the end."""
 
-    history [W, L] holds the produced tokens (the first `length` are valid); n <= 0 disables.
-    An n-gram starting at i repeats when history[i:i+n-1] equals the last n-1 tokens: its next
-    token history[i+n-1] is banned.
+    tokens: tf.Tensor  # [W, L]: the first `length` are produced; PAD (never produced) after
+    # [W, L]: at p, the length of the longest common suffix of tokens[:p] and tokens[:length]
+    repeats: tf.Tensor
+
+    @staticmethod
+    def empty(width: int, size: int) -> Produced:
+        return Produced(*[tf.zeros([width, size], tf.int32)] * 2)
+
+
+def extend(produced: Produced, length, tokens) -> Produced:
+    """Appends tokens [W] at `length`. The suffix tokens[:p] repeats the new end by one more
+    than tokens[:p-1] repeated the old end when tokens[p-1] is the new token, else not at all
+    (rolling puts the never-produced last slot, PAD, at p = 0)."""
+    follows = tf.equal(tf.roll(produced.tokens, 1, axis=1), tokens[:, None])
+    repeats = tf.where(follows, tf.roll(produced.repeats, 1, axis=1) + 1, 0)
+    return Produced(_append(produced.tokens, length, tokens), repeats)
+
+
+def ban_repeated_ngrams(log_probs, produced: Produced, length, n):
+    """-inf for every token that would repeat an n-gram of the produced tokens (n <= 0: none).
+
+    Token p follows an earlier copy of the last n-1 tokens when the n-1 tokens before p equal
+    them, i.e. repeats[p] >= n - 1: choosing it again would repeat that n-gram. Kept up to date
+    by `extend`, so this is a few ops on [W, L] per step, with no loop over n.
     """
-    width, size = tf.shape(history)[0], tf.shape(history)[1]
-    doubled = tf.concat([history, history], 1)  # shifted windows stay in bounds
-    starts = tf.range(size)
-    valid = tf.logical_and(n > 0, starts + n - 1 < length)
-    prefix = length - n + 1
-
-    def body(k, match):
-        window = tf.slice(doubled, [0, k], [-1, size])
-        last = tf.gather(history, tf.maximum(prefix + k, 0), axis=1)
-        return k + 1, tf.logical_and(match, tf.equal(window, last[:, None]))
-
-    _, match = tf.while_loop(lambda k, _: k < n - 1, body,
-                             (tf.constant(0), tf.broadcast_to(valid[None, :], [width, size])),
-                             shape_invariants=(tf.TensorShape([]), tf.TensorShape([None, None])))
-    following = tf.slice(doubled, [0, tf.maximum(n - 1, 0)], [-1, size])
-    rows = tf.broadcast_to(tf.range(width)[:, None], [width, size])
-    indices = tf.reshape(tf.stack([rows, following], -1), [-1, 2])
+    shape = tf.shape(produced.tokens)
+    match = tf.logical_and(
+        tf.logical_and(produced.repeats >= n - 1, n > 0), tf.range(shape[1]) < length
+    )
+    rows = tf.broadcast_to(tf.range(shape[0])[:, None], shape)
+    indices = tf.reshape(tf.stack([rows, produced.tokens], -1), [-1, 2])
     updates = tf.reshape(tf.where(match, NEG_INF, math.inf), [-1])
     return tf.tensor_scatter_nd_min(log_probs, indices, updates)
 
 
-def sample_tokens(log_probs, temperature, top_k, top_p, seed):
-    """One token per row of log_probs [W, V]: top-k (0 = off) first, then the smallest set of
-    the most likely tokens whose probability reaches top_p (nucleus; 1 = off).
+def sample_tokens(logits, temperature, top_k, top_p, seed, attempts: int = 1000):
+    """One token per row of logits [W, V] (-inf = forbidden) at `temperature`: from the top_k
+    most likely (0 = all), then from the smallest set of the most likely whose probability
+    reaches top_p (nucleus; 1 = all).
 
-    Both cut-offs are found by bisection over the logit value rather than by sorting the
-    vocabulary (an XLA sort of 8,000 values costs several milliseconds on a CPU).
+    The nucleus is sampled by rejection rather than by sorting the vocabulary (a sort of 8,000
+    values costs about 1 ms on a CPU): a token drawn from the whole distribution is in the
+    nucleus exactly when the tokens more likely than it hold less than top_p, so redrawing
+    until it is samples the nucleus with the right probabilities, in under 1 / top_p draws on
+    average.
     """
-    logits = log_probs / temperature
+    logits = logits / temperature
     vocab = tf.shape(logits)[1]
-    k = tf.where(tf.logical_and(top_k > 0, top_k < vocab), top_k, vocab)
-    cutoff = _bisect(logits, lambda kept: tf.reduce_sum(tf.cast(kept, tf.int32), -1) >= k)
-    logits = tf.where(logits < cutoff, NEG_INF, logits)
+    logits = tf.cond(
+        tf.logical_and(top_k > 0, top_k < vocab),
+        lambda: tf.where(logits < tf.math.top_k(logits, top_k).values[:, -1:], NEG_INF, logits),
+        lambda: logits,
+    )
     probs = tf.nn.softmax(logits)
-    cutoff = _bisect(logits, lambda kept: tf.reduce_sum(tf.where(kept, probs, 0.0), -1)
-                     >= tf.minimum(top_p, 1.0 - 1e-6))
-    logits = tf.where(tf.logical_or(top_p >= 1.0, logits >= cutoff), logits, NEG_INF)
-    return tf.cast(tf.random.stateless_categorical(logits, 1, seed)[:, 0], tf.int32)
+    cumulative = tf.cumsum(probs, axis=-1)
 
+    def draw(attempt):  # inverse CDF: the first token whose cumulative probability passes u
+        seed_at = tf.random.experimental.stateless_fold_in(seed, attempt)
+        u = tf.random.stateless_uniform([tf.shape(logits)[0], 1], seed_at) * cumulative[:, -1:]
+        drawn = tf.searchsorted(cumulative, u, side="right", out_type=tf.int32)[:, 0]
+        return tf.minimum(drawn, vocab - 1)
 
-def _bisect(logits, enough, steps: int = 30, span: float = 60.0):
-    """The highest threshold t per row such that enough(logits >= t) holds -> [W, 1].
+    def in_nucleus(tokens):
+        drawn = tf.gather(logits, tokens, batch_dims=1)[:, None]
+        above = tf.reduce_sum(tf.where(logits > drawn, probs, 0.0), -1)
+        return tf.logical_or(above < top_p, top_p >= 1.0)
 
-    Searched within `span` below the row maximum: anything lower has a probability under
-    e^-60 relative to the best token and never matters.
-    """
-    hi = tf.reduce_max(logits, -1, keepdims=True)
+    def redraw(attempt, tokens, accepted):
+        again = draw(attempt)
+        return (
+            attempt + 1,
+            tf.where(accepted, tokens, again),
+            tf.logical_or(accepted, in_nucleus(again)),
+        )
 
-    def halve(lo, hi):
-        mid = (lo + hi) / 2
-        ok = enough(logits >= mid)[:, None]
-        return tf.where(ok, mid, lo), tf.where(ok, hi, mid)
-
-    # A loop, not unrolled: XLA would fuse an unrolled chain into quadratic recomputation.
-    lo, _ = tf.while_loop(lambda *_: True, halve, (hi - span, hi), maximum_iterations=steps)
-    return lo
-
-
-def top_k_by_argmax(values, k: int):
-    """tf.math.top_k for a small static k over a 1-D tensor, by k argmax passes (XLA's
-    sort-based TopK is far slower on a CPU). -> (values [k], indices [k])."""
-    size = tf.shape(values)[0]
-
-    def next_best(i, values, found_values, found_indices):
-        index = tf.argmax(values, output_type=tf.int32)
-        return (i + 1, tf.where(tf.range(size) == index, NEG_INF, values),
-                found_values.write(i, values[index]), found_indices.write(i, index))
-
-    # A loop, not unrolled: XLA would fuse an unrolled chain into quadratic recomputation.
-    _, _, found_values, found_indices = tf.while_loop(
-        lambda i, *_: i < k, next_best,
-        (tf.constant(0), values, tf.TensorArray(values.dtype, k), tf.TensorArray(tf.int32, k)))
-    return found_values.stack(), found_indices.stack()
+    tokens = draw(0)
+    _, tokens, accepted = tf.while_loop(
+        lambda _, __, accepted: tf.logical_not(tf.reduce_all(accepted)),
+        redraw,
+        (tf.constant(1), tokens, in_nucleus(tokens)),
+        maximum_iterations=attempts,
+    )
+    # The most likely token is always in the nucleus: the answer should draws all miss.
+    return tf.where(accepted, tokens, tf.argmax(logits, -1, output_type=tf.int32))
 
 
 def _append(history, length, tokens):
@@ -339,5 +410,11 @@ def _append(history, length, tokens):
     return tf.where(at, tokens[:, None], history)
 
 
-def _penalty(length: int, alpha: float) -> float:
-    return ((5 + length) / 6) ** alpha
+def _penalty(length, alpha):
+    """GNMT length penalty ((5 + length) / 6) ** alpha."""
+    return ((5.0 + tf.cast(length, tf.float32)) / 6.0) ** alpha
+
+
+def _concrete(fn, *specs):
+    """A concrete function: calling it skips tf.function's per-call signature matching."""
+    return tf.function(fn).get_concrete_function(*specs)

@@ -57,16 +57,21 @@ class Seq2Seq(keras.layers.Layer):
         self.directions = 2 if c.bidirectional else 1
         self.embedding = self._weight("embedding", (vocab_size, emb), "uniform")
         self.addressee_embedding = self._weight(
-            "addressee", (c.max_addressees, c.addressee_dim), "uniform")
+            "addressee", (c.max_addressees, c.addressee_dim), "uniform"
+        )
         unit = hidden // self.directions
         self.encoder = [
-            [self._lstm(f"enc{layer}_{d}", emb if layer == 0 else hidden, unit)
-             for d in range(self.directions)]
+            [
+                self._lstm(f"enc{layer}_{d}", emb if layer == 0 else hidden, unit)
+                for d in range(self.directions)
+            ]
             for layer in range(c.num_layers)
         ]
         first = emb + c.addressee_dim + (hidden if c.input_feeding else 0)
-        self.decoder = [self._lstm(f"dec{layer}", first if layer == 0 else hidden, hidden)
-                        for layer in range(c.num_layers)]
+        self.decoder = [
+            self._lstm(f"dec{layer}", first if layer == 0 else hidden, hidden)
+            for layer in range(c.num_layers)
+        ]
         if c.attention in ("general", "bahdanau"):
             self.att_w = self._weight("att_keys", (hidden, hidden))
         if c.attention == "bahdanau":
@@ -114,8 +119,7 @@ class Seq2Seq(keras.layers.Layer):
             encoder=[[lstm(w) for w in cells] for cells in self.encoder],
             decoder=[LSTMWeights(first.kernel[:split], first.recurrent, first.bias)]
             + [lstm(w) for w in self.decoder[1:]],
-            feed=tf.concat([first.kernel[split:], first.recurrent], 0) if c.input_feeding
-            else None,
+            feed=tf.concat([first.kernel[split:], first.recurrent], 0) if c.input_feeding else None,
             att_w=cast(self.att_w) if c.attention != "dot" else None,
             att_query=cast(self.att_query) if c.attention == "bahdanau" else None,
             att_v=cast(self.att_v) if c.attention == "bahdanau" else None,
@@ -189,15 +193,21 @@ class Seq2Seq(keras.layers.Layer):
         length = tf.shape(steps)[0]
 
         def body(t, states, attn, outputs):
-            step_seed = None if seed is None else tf.random.experimental.stateless_fold_in(
-                seed, 1000 + t)
+            step_seed = (
+                None if seed is None else tf.random.experimental.stateless_fold_in(seed, 1000 + t)
+            )
             states, attn = self._cell(w, steps[t], states, attn, enc, keys, mask, step_seed)
             return t + 1, states, attn, outputs.write(t, attn)
 
         _, _, _, outputs = tf.while_loop(
-            lambda t, *_: t < length, body,
-            (tf.constant(0), states, tf.zeros_like(states[0][0]),
-             tf.TensorArray(self.cdt, size=length)),
+            lambda t, *_: t < length,
+            body,
+            (
+                tf.constant(0),
+                states,
+                tf.zeros_like(states[0][0]),
+                tf.TensorArray(self.cdt, size=length),
+            ),
             maximum_iterations=length,
         )
         return tf.transpose(outputs.stack(), [1, 0, 2])
@@ -224,7 +234,7 @@ class Seq2Seq(keras.layers.Layer):
             from_h = tf.matmul(tf.concat([attn, h], -1), w.feed)
         else:
             from_h = tf.matmul(h, w.decoder[0].recurrent)
-        new_states = [_lstm_gates(z, from_h, c)[:2]]
+        new_states = [_lstm_gates(tf.cast(z, tf.float32) + tf.cast(from_h, tf.float32), c)]
         for layer in range(1, len(w.decoder)):
             cell = w.decoder[layer]
             below = self._dropout(new_states[-1][0], seed, 20 + layer)
@@ -238,8 +248,7 @@ class Seq2Seq(keras.layers.Layer):
         q = query[:, None, :] if single else query
         if w.att_query is not None:
             projected = tf.einsum("bth,hk->btk", q, w.att_query)
-            energy = tf.tanh(keys[:, None, :, :] + projected[:, :, None, :])
-            scores = tf.einsum("btsh,h->bts", energy, w.att_v)
+            scores = _additive_scores(keys, projected, w.att_v)
         else:
             scores = tf.einsum("bsh,bth->bts", keys, q)
         scores = tf.where(mask[:, None, :] > 0, tf.cast(scores, tf.float32), NEG_INF)
@@ -252,12 +261,21 @@ class Seq2Seq(keras.layers.Layer):
         if seed is None or self.cfg.dropout == 0:
             return x
         return tf.nn.experimental.stateless_dropout(
-            x, rate=self.cfg.dropout, seed=tf.random.experimental.stateless_fold_in(seed, salt))
+            x, rate=self.cfg.dropout, seed=tf.random.experimental.stateless_fold_in(seed, salt)
+        )
 
     # ---- losses ----------------------------------------------------------------------------
 
-    def token_nll(self, source, decoder_in, decoder_out, addressee, seed=None,
-                  label_smoothing=0.0, sampler=None) -> tf.Tensor:
+    def token_nll(
+        self,
+        source,
+        decoder_in,
+        decoder_out,
+        addressee,
+        seed=None,
+        label_smoothing=0.0,
+        sampler=None,
+    ) -> tf.Tensor:
         """Per-token loss [B, T] (zero at padding); seed given = training (dropout on).
 
         sampler: (log-probabilities [V], number of samples) for sampled softmax; else full.
@@ -286,42 +304,79 @@ def _sampled(flat, labels, w: Weights, log_q, num, seed):
     sampling keeps it deterministic given the step seed.
     """
     draw_seed = tf.random.experimental.stateless_fold_in(
-        seed if seed is not None else tf.constant([0, 0]), 7)
-    samples = tf.cast(tf.random.stateless_categorical(log_q[None, :], num, draw_seed)[0],
-                      tf.int32)
+        seed if seed is not None else tf.constant([0, 0]), 7
+    )
+    samples = tf.cast(tf.random.stateless_categorical(log_q[None, :], num, draw_seed)[0], tf.int32)
     log_expected = tf.math.log(float(num)) + log_q
     true_logit = tf.reduce_sum(tf.cast(flat * tf.gather(w.output, labels), tf.float32), -1)
     true_logit += tf.gather(w.output_bias, labels) - tf.gather(log_expected, labels)
     sample_logits = tf.cast(
-        tf.matmul(flat, tf.gather(w.output, samples), transpose_b=True), tf.float32)
+        tf.matmul(flat, tf.gather(w.output, samples), transpose_b=True), tf.float32
+    )
     sample_logits += tf.gather(w.output_bias, samples) - tf.gather(log_expected, samples)
     sample_logits = tf.where(tf.equal(labels[:, None], samples[None, :]), NEG_INF, sample_logits)
     log_probs = tf.nn.log_softmax(tf.concat([true_logit[:, None], sample_logits], -1))
     return log_probs, -log_probs[:, 0]
 
 
+@tf.custom_gradient
+def _additive_scores(keys, projected, v):
+    """v . tanh(keys[b, s] + projected[b, t]) for keys [B, S, H], projected [B, T, H] -> [B, T, S].
+
+    The [B, T, S, H] energy is the step's largest tensor and all elementwise work, so it runs
+    in float32 whatever the compute dtype (TensorFlow's bfloat16 tanh and broadcasts on CPU are
+    scalar loops). The gradient is written out: v's is one matrix-vector product over the
+    energy, and v scales the summed [B, S, H] and [B, T, H] terms instead of a [B, T, S, H] one.
+    """
+    v32 = tf.cast(v, tf.float32)
+    energy = tf.tanh(
+        tf.cast(keys, tf.float32)[:, None] + tf.cast(projected, tf.float32)[:, :, None]
+    )
+    flat = tf.reshape(energy, [-1, v.shape[0]])
+    scores = tf.reshape(tf.linalg.matvec(flat, v32), tf.shape(energy)[:3])
+
+    def grad(d_scores):
+        d_v = tf.linalg.matvec(flat, tf.reshape(d_scores, [-1]), transpose_a=True)
+        d_pre = tf.raw_ops.TanhGrad(
+            y=energy, dy=tf.broadcast_to(d_scores[..., None], tf.shape(energy))
+        )
+        return (
+            tf.cast(tf.reduce_sum(d_pre, 1) * v32, keys.dtype),
+            tf.cast(tf.reduce_sum(d_pre, 2) * v32, projected.dtype),
+            tf.cast(d_v, v.dtype),
+        )
+
+    return scores, grad
+
+
 def _lstm_step(inputs, h, c, recurrent):
-    return _lstm_gates(inputs, tf.matmul(h, recurrent), c)[:2]
+    return _lstm_gates(
+        tf.cast(inputs, tf.float32) + tf.cast(tf.matmul(h, recurrent), tf.float32), c
+    )
 
 
-def _lstm_gates(inputs, from_h, c):
-    """Gates from the input projection and h @ W_h -> (h, c, activations [B, 4u] float32).
+def _lstm_gates(z, c):
+    """Float32 pre-activations x W_x + h W_h + b [B, 4u] and the cell state -> (h, c).
 
     The gate arithmetic runs in float32 whatever the compute dtype: TensorFlow's CPU kernels
     for bfloat16 sigmoid/tanh are scalar and several times slower than the float32 ones, and
     only the matmuls gain from bfloat16. h and c come back in the compute dtype, so the decode
     step and the training loop round the state identically.
     """
-    z = tf.cast(inputs, tf.float32) + tf.cast(from_h, tf.float32)
-    i, f, g, o = tf.split(z, 4, axis=-1)
-    i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
+    i, f, g, o = _activations(z)
     c_new = f * tf.cast(c, tf.float32) + i * g
-    h_new = o * tf.tanh(c_new)
-    return tf.cast(h_new, c.dtype), tf.cast(c_new, c.dtype), tf.concat([i, f, g, o], -1)
+    return tf.cast(o * tf.tanh(c_new), c.dtype), tf.cast(c_new, c.dtype)
 
 
-def lstm_sequence(projected: tf.Tensor, recurrent: tf.Tensor,
-                  initial: tuple[tf.Tensor, tf.Tensor] | None = None):
+def _activations(z):
+    """Pre-activations [..., 4u] -> the gates i, f, g, o (Keras's order)."""
+    i, f, g, o = tf.split(z, 4, axis=-1)
+    return tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
+
+
+def lstm_sequence(
+    projected: tf.Tensor, recurrent: tf.Tensor, initial: tuple[tf.Tensor, tf.Tensor] | None = None
+):
     """LSTM over time-major input projections [T, B, 4u] -> (h [T, B, u], c [T, B, u]).
 
     The input projection x @ W_x for every step is the caller's one big matmul; the loop does
@@ -340,50 +395,64 @@ def _lstm_sequence(projected, recurrent, h0, c0):
     length = tf.shape(projected)[0]
     inputs = tf.cast(projected, tf.float32)  # once for all steps, not once per step
 
-    def forward(t, h, c, hs, cs, acts):
-        h, c, act = _lstm_gates(inputs[t], tf.matmul(h, recurrent), c)
-        return t + 1, h, c, hs.write(t, h), cs.write(t, c), acts.write(t, act)
+    def forward(t, h, c, hs, cs, zs):
+        z = inputs[t] + tf.cast(tf.matmul(h, recurrent), tf.float32)
+        h, c = _lstm_gates(z, c)
+        return t + 1, h, c, hs.write(t, h), cs.write(t, c), zs.write(t, z)
 
-    arrays = (tf.TensorArray(h0.dtype, size=length), tf.TensorArray(c0.dtype, size=length),
-              tf.TensorArray(tf.float32, size=length))
-    _, _, _, hs, cs, acts = tf.while_loop(
-        lambda t, *_: t < length, forward, (tf.constant(0), h0, c0, *arrays),
-        maximum_iterations=length)
-    hs, cs, acts = hs.stack(), cs.stack(), acts.stack()
+    arrays = (
+        tf.TensorArray(h0.dtype, size=length),
+        tf.TensorArray(c0.dtype, size=length),
+        tf.TensorArray(tf.float32, size=length),
+    )
+    _, _, _, hs, cs, zs = tf.while_loop(
+        lambda t, *_: t < length,
+        forward,
+        (tf.constant(0), h0, c0, *arrays),
+        maximum_iterations=length,
+    )
+    hs, cs, zs = hs.stack(), cs.stack(), zs.stack()
 
     def grad(d_hs, d_cs):
-        i, f, g, o = tf.split(acts, 4, axis=-1)
+        # Per-step factors that do not depend on the backward chain, for all steps at once:
+        # dc += dh o (1 - tanh(c)^2); dz = [dc, dc, dc, dh] k with k the gates' local slopes.
+        i, f, g, o = _activations(zs)
         c32 = tf.cast(cs, tf.float32)
         tanh_c = tf.tanh(c32)
         c_prev = tf.concat([tf.cast(c0, tf.float32)[None], c32[:-1]], 0)
-        # Per-step factors that do not depend on the backward chain, for all steps at once:
-        # dc += dh o (1 - tanh(c)^2); dz_o = dh tanh(c) o (1 - o); dz_[i,f,g] = dc k_ifg.
         dh_to_dc = o * (1 - tanh_c * tanh_c)
-        k_o = tanh_c * o * (1 - o)
-        k_ifg = tf.concat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], -1)
+        k = tf.concat(
+            [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)], -1
+        )
         d_hs = tf.cast(d_hs, tf.float32)
         d_cs = tf.zeros_like(c32) if d_cs is None else tf.cast(d_cs, tf.float32)
 
         def backward(t, dh, dc, dzs):
             dh = d_hs[t] + dh
             dc = d_cs[t] + dc + dh * dh_to_dc[t]
-            dz = tf.cast(tf.concat([tf.tile(dc, [1, 3]) * k_ifg[t], dh * k_o[t]], -1),
-                         recurrent.dtype)
+            dz = tf.cast(tf.concat([dc, dc, dc, dh], -1) * k[t], recurrent.dtype)
             dh = tf.cast(tf.matmul(dz, recurrent, transpose_b=True), tf.float32)
             return t - 1, dh, dc * f[t], dzs.write(t, dz)
 
         zeros = tf.zeros_like(c32[0])
         _, dh0, dc0, dzs = tf.while_loop(
-            lambda t, *_: t >= 0, backward,
+            lambda t, *_: t >= 0,
+            backward,
             (length - 1, zeros, zeros, tf.TensorArray(recurrent.dtype, size=length)),
-            maximum_iterations=length)
+            maximum_iterations=length,
+        )
         dzs = dzs.stack()
         h_prev = tf.concat([h0[None], hs[:-1]], 0)
         units = recurrent.shape[0]
-        d_recurrent = tf.matmul(tf.reshape(h_prev, [-1, units]),
-                                tf.reshape(dzs, [-1, 4 * units]), transpose_a=True)
-        return (tf.cast(dzs, projected.dtype), d_recurrent, tf.cast(dh0, h0.dtype),
-                tf.cast(dc0, c0.dtype))
+        d_recurrent = tf.matmul(
+            tf.reshape(h_prev, [-1, units]), tf.reshape(dzs, [-1, 4 * units]), transpose_a=True
+        )
+        return (
+            tf.cast(dzs, projected.dtype),
+            d_recurrent,
+            tf.cast(dh0, h0.dtype),
+            tf.cast(dc0, c0.dtype),
+        )
 
     return (hs, cs), grad
 

@@ -208,7 +208,8 @@ def _prepare(
         base_weights = base.model.get_weights()
     else:
         texts = [t for p in train_pairs + general for _, t in p.context] + [
-            p.response for p in train_pairs + general]
+            p.response for p in train_pairs + general
+        ]
         tokenizer = Tokenizer.train(texts, config.model.vocab_size, config.model.tokenizer)
     return Setup(
         config=config,
@@ -239,8 +240,9 @@ class _Run:
         self.config = config
         keras.utils.set_random_seed(config.seed)
         bfloat16 = fast_bfloat16() if config.bfloat16 is None else config.bfloat16
-        self.model = Seq2Seq(config.model, setup.tokenizer.vocab_size,
-                             "bfloat16" if bfloat16 else "float32")
+        self.model = Seq2Seq(
+            config.model, setup.tokenizer.vocab_size, "bfloat16" if bfloat16 else "float32"
+        )
         me, table = setup.me, setup.addressees
         train_examples = make_examples(setup.train_pairs, setup.tokenizer, me, table, config.model)
         general_examples = make_examples(setup.general, setup.tokenizer, me, table, config.model)
@@ -265,8 +267,9 @@ class _Run:
         examples = self.examples
         if self.config.addressee_dropout > 0:
             drop = rng.random(len(examples)) < self.config.addressee_dropout
-            examples = [replace(e, addressee=0) if d else e for e, d in zip(examples, drop,
-                                                                            strict=True)]
+            examples = [
+                replace(e, addressee=0) if d else e for e, d in zip(examples, drop, strict=True)
+            ]
         return make_batches(examples, self.config.batch_size, rng)
 
     def deadline(self, end: float | None, state: State) -> float | None:
@@ -335,32 +338,42 @@ class _Reporter:
         eta = (self.total_steps - state.step) / steps_per_s if steps_per_s else 0.0
         if deadline is not None:
             eta = min(eta, max(0.0, deadline - now))
-        val = next((h["val_perplexity"] for h in reversed(state.history)
-                    if h["kind"] == "epoch"), None)
-        self.callback(Progress(
-            step=state.step, total_steps=self.total_steps,
-            epoch=min(state.epoch + 1, run.config.epochs), train_loss=run.recent_loss(),
-            val_perplexity=val, tokens_per_s=_rate(state), eta_s=round(eta, 1),
-        ))
+        val = next(
+            (h["val_perplexity"] for h in reversed(state.history) if h["kind"] == "epoch"), None
+        )
+        self.callback(
+            Progress(
+                step=state.step,
+                total_steps=self.total_steps,
+                epoch=min(state.epoch + 1, run.config.epochs),
+                train_loss=run.recent_loss(),
+                val_perplexity=val,
+                tokens_per_s=_rate(state),
+                eta_s=round(eta, 1),
+            )
+        )
 
 
 def build_train_step(model: Seq2Seq, optimizer, config: TrainConfig, sampler=None):
     """Compiled (source, decoder_in, decoder_out, addressee, seed) -> (loss sum, token count)."""
     variables = model.trainable_weights
+    apply = fused_update(optimizer, variables, config.clipnorm, sparse=not config.jit_compile)
 
     def step(source, decoder_in, decoder_out, addressee, seed):
         with tf.GradientTape() as tape:
-            nll = model.token_nll(source, decoder_in, decoder_out, addressee, seed,
-                                  config.label_smoothing, sampler)
+            nll = model.token_nll(
+                source, decoder_in, decoder_out, addressee, seed, config.label_smoothing, sampler
+            )
             loss_sum = tf.reduce_sum(nll)
             count = tf.reduce_sum(tf.cast(decoder_out > 0, tf.float32))
             loss = loss_sum / tf.maximum(count, 1.0)
-        grads = tape.gradient(loss, variables)
-        optimizer.apply(grads, variables)
+        apply(tape.gradient(loss, variables))
         return loss_sum, count
 
     signature = [tf.TensorSpec([None, None], tf.int32)] * 3 + [
-        tf.TensorSpec([None], tf.int32), tf.TensorSpec([2], tf.int32)]
+        tf.TensorSpec([None], tf.int32),
+        tf.TensorSpec([2], tf.int32),
+    ]
     return tf.function(step, input_signature=signature, jit_compile=config.jit_compile)
 
 
@@ -383,16 +396,102 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         return self.peak * warm * (0.1 + 0.45 * (1 + tf.cos(math.pi * progress)))
 
     def get_config(self):
-        return {"peak": self.peak, "warmup": self.warmup, "total": self.total,
-                "cosine": self.cosine}
+        return {
+            "peak": self.peak,
+            "warmup": self.warmup,
+            "total": self.total,
+            "cosine": self.cosine,
+        }
 
 
 def make_optimizer(config: TrainConfig, total_steps: int) -> keras.optimizers.Optimizer:
-    schedule = WarmupCosine(config.learning_rate, config.warmup_steps, total_steps,
-                            config.lr_schedule == "cosine")
+    schedule = WarmupCosine(
+        config.learning_rate, config.warmup_steps, total_steps, config.lr_schedule == "cosine"
+    )
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(schedule, clipnorm=config.clipnorm)
-    return keras.optimizers.RMSprop(schedule, clipnorm=config.clipnorm)
+        return keras.optimizers.Adam(schedule)
+    return keras.optimizers.RMSprop(schedule)
+
+
+def fused_update(
+    optimizer: keras.optimizers.Optimizer, variables, clipnorm: float, sparse: bool = True
+):
+    """(gradients) -> None: the Keras optimizer's update, through TensorFlow's fused kernels.
+
+    Keras applies RMSprop/Adam as about ten elementwise ops per variable and densifies the
+    embedding and output gradients to clip them. Here each variable takes one kernel, and
+    RMSprop updates only the rows a gradient touches (embedding lookups, sampled softmax), as
+    TF1's sparse RMSprop did. The state lives in the Keras optimizer's variables, so
+    checkpoints keep their layout. Each gradient is clipped to norm clipnorm on its own.
+    sparse=False densifies row gradients (XLA has no sparse RMSprop kernel).
+    """
+    adam = isinstance(optimizer, keras.optimizers.Adam)
+    if adam:
+        slots = [
+            (m.value, v.value)
+            for m, v in zip(optimizer._momentums, optimizer._velocities, strict=True)
+        ]
+    else:
+        # The fused RMSprop kernel also writes a momentum buffer; at momentum 0 it never reads
+        # it back, so the buffer is scratch and is not saved.
+        slots = [
+            (v.value, tf.Variable(tf.zeros(v.shape), trainable=False))
+            for v in optimizer._velocities
+        ]
+
+    def clip(values):
+        return values * (clipnorm / tf.maximum(tf.norm(values), clipnorm))
+
+    def apply(grads):
+        lr = optimizer.learning_rate  # the schedule at the current iteration
+        t = tf.cast(optimizer.iterations + 1, tf.float32)
+        for grad, variable, (first, second) in zip(grads, variables, slots, strict=True):
+            if grad is None:
+                continue
+            if isinstance(grad, tf.IndexedSlices) and (adam or not sparse):
+                grad = tf.convert_to_tensor(grad)  # TensorFlow has no sparse fused Adam
+            var, first, second = variable.value.handle, first.handle, second.handle
+            if adam:
+                tf.raw_ops.ResourceApplyAdam(
+                    var=var,
+                    m=first,
+                    v=second,
+                    beta1_power=optimizer.beta_1**t,
+                    beta2_power=optimizer.beta_2**t,
+                    lr=lr,
+                    beta1=optimizer.beta_1,
+                    beta2=optimizer.beta_2,
+                    epsilon=optimizer.epsilon,
+                    grad=clip(grad),
+                )
+            elif isinstance(grad, tf.IndexedSlices):
+                rows, position = tf.unique(grad.indices)
+                values = tf.math.unsorted_segment_sum(grad.values, position, tf.shape(rows)[0])
+                tf.raw_ops.ResourceSparseApplyRMSProp(
+                    var=var,
+                    ms=first,
+                    mom=second,
+                    lr=lr,
+                    rho=optimizer.rho,
+                    momentum=0.0,
+                    epsilon=optimizer.epsilon,
+                    grad=clip(values),
+                    indices=rows,
+                )
+            else:
+                tf.raw_ops.ResourceApplyRMSProp(
+                    var=var,
+                    ms=first,
+                    mom=second,
+                    lr=lr,
+                    rho=optimizer.rho,
+                    momentum=0.0,
+                    epsilon=optimizer.epsilon,
+                    grad=clip(grad),
+                )
+        optimizer.iterations.assign_add(1)
+
+    return apply
 
 
 def make_sampler(examples: Sequence[Example], vocab: int, config: TrainConfig):
@@ -403,6 +502,5 @@ def make_sampler(examples: Sequence[Example], vocab: int, config: TrainConfig):
     counts[EOS] += len(examples)
     for e in examples:
         np.add.at(counts, list(e.target), 1)
-    weights = counts ** 0.75
+    weights = counts**0.75
     return tf.constant(np.log(weights / weights.sum()), tf.float32), config.sampled_softmax
-

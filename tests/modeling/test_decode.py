@@ -2,9 +2,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from modeling import decode
 from modeling.artifact import load
 from modeling.config import ModelConfig
-from modeling.decode import Decoder, as_turns, ban_repeated_ngrams, sample_tokens
+from modeling.decode import (
+    Decoder,
+    Produced,
+    as_turns,
+    ban_repeated_ngrams,
+    extend,
+    sample_tokens,
+)
 from modeling.model import Seq2Seq
 from modeling.tokenizer import EOS, IncrementalDecoder, Tokenizer
 
@@ -16,12 +24,15 @@ def bot(tiny_artifact):
     return load(tiny_artifact)
 
 
-@pytest.mark.parametrize("strategy,opts", [
-    ("greedy", {}),
-    ("beam", {"beam_width": 3, "length_penalty": 0.8}),
-    ("sample", {"temperature": 0.7, "top_k": 20, "top_p": 0.9, "seed": 1}),
-    ("sample", {"temperature": 1.5, "top_k": 0, "top_p": 1.0, "seed": 2}),
-])
+@pytest.mark.parametrize(
+    "strategy,opts",
+    [
+        ("greedy", {}),
+        ("beam", {"beam_width": 3, "length_penalty": 0.8}),
+        ("sample", {"temperature": 0.7, "top_k": 20, "top_p": 0.9, "seed": 1}),
+        ("sample", {"temperature": 1.5, "top_k": 0, "top_p": 1.0, "seed": 2}),
+    ],
+)
 def test_each_strategy_streams_pieces_of_one_reply(bot, strategy, opts):
     pieces = list(bot.generate(CONTEXT, "Ann", strategy, **opts))
     assert pieces and all(isinstance(p, str) and p for p in pieces)
@@ -34,8 +45,18 @@ def test_each_strategy_streams_pieces_of_one_reply(bot, strategy, opts):
 def test_replies_stream_in_several_pieces(bot):
     """A multi-token reply arrives as several increments, not as one string at the end."""
     for seed in range(20):
-        pieces = list(bot.generate(CONTEXT, "Ann", "sample", temperature=3.0, top_p=1.0,
-                                   max_length=12, no_repeat_ngram=0, seed=seed))
+        pieces = list(
+            bot.generate(
+                CONTEXT,
+                "Ann",
+                "sample",
+                temperature=3.0,
+                top_p=1.0,
+                max_length=12,
+                no_repeat_ngram=0,
+                seed=seed,
+            )
+        )
         if len(bot.tokenizer.encode("".join(pieces))) >= 4:
             assert len(pieces) > 1
             return
@@ -43,8 +64,9 @@ def test_replies_stream_in_several_pieces(bot):
 
 
 def test_sampling_varies_with_the_seed(bot):
-    replies = {bot.reply(CONTEXT, strategy="sample", temperature=2.0, top_p=1.0, seed=s)
-               for s in range(6)}
+    replies = {
+        bot.reply(CONTEXT, strategy="sample", temperature=2.0, top_p=1.0, seed=s) for s in range(6)
+    }
     assert len(replies) > 1
 
 
@@ -75,9 +97,12 @@ def test_plain_strings_alternate_back_from_the_other_person():
 
 
 def banned(history, n, vocab=8):
-    row = tf.constant([history + [0] * (10 - len(history))], tf.int32)
-    out = ban_repeated_ngrams(tf.zeros([1, vocab]), row, tf.constant(len(history)),
-                              tf.constant(n)).numpy()[0]
+    produced = Produced.empty(1, 10)
+    for length, token in enumerate(history):
+        produced = extend(produced, tf.constant(length), tf.constant([token]))
+    out = ban_repeated_ngrams(
+        tf.zeros([1, vocab]), produced, tf.constant(len(history)), tf.constant(n)
+    ).numpy()[0]
     return sorted(np.flatnonzero(np.isinf(out)).tolist())
 
 
@@ -115,8 +140,13 @@ def byte_tokenizer():
 def test_incremental_text_never_shows_broken_bytes(byte_tokenizer):
     tok = byte_tokenizer
     byte = {b: tok._sp.piece_to_id(f"<0x{b:02X}>") for b in range(256)}
-    ids = (tok.encode("the") + [byte[0xF0]] + tok.encode("1 coffee")
-           + [byte[b] for b in "☕".encode()] + [byte[0xE2], byte[0x98]])
+    ids = (
+        tok.encode("the")
+        + [byte[0xF0]]
+        + tok.encode("1 coffee")
+        + [byte[b] for b in "☕".encode()]
+        + [byte[0xE2], byte[0x98]]
+    )
     stream = IncrementalDecoder(tok)
     pieces = [stream.push(i) for i in ids] + [stream.finish()]
     assert "".join(pieces) == stream.text == "the 1 coffee☕"
@@ -127,8 +157,14 @@ def test_generate_holds_back_and_drops_partial_characters(byte_tokenizer):
     """A model that emits a cut-off 3-byte lead, a word, a whole emoji in four bytes and a
     dangling lead byte streams only complete characters."""
     tok = byte_tokenizer
-    config = ModelConfig(vocab_size=600, embedding_dim=8, hidden_size=16, num_layers=1,
-                         max_source_len=8, max_target_len=12)
+    config = ModelConfig(
+        vocab_size=600,
+        embedding_dim=8,
+        hidden_size=16,
+        num_layers=1,
+        max_source_len=8,
+        max_target_len=12,
+    )
     model = Seq2Seq(config, tok.vocab_size)
     byte = {b: tok._sp.piece_to_id(f"<0x{b:02X}>") for b in range(256)}
     word = tok.encode("lol")[-1]
@@ -140,3 +176,11 @@ def test_generate_holds_back_and_drops_partial_characters(byte_tokenizer):
     pieces = list(decoder.generate(["hi"], [], ["<anyone>"], None, no_repeat_ngram=1))
     assert "".join(pieces) == tok.surfaces[word].strip() + "😀"
     assert all(p and "\ufffd" not in p for p in pieces)
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "sample"])
+def test_blocks_of_steps_stream_the_same_reply_as_single_steps(bot, strategy, monkeypatch):
+    opts = {"max_length": 20, "temperature": 1.5, "top_p": 1.0, "seed": 4}
+    reply = bot.reply(CONTEXT, "Ann", strategy, **opts)
+    monkeypatch.setattr(decode, "BLOCK", 1)
+    assert bot.reply(CONTEXT, "Ann", strategy, **opts) == reply

@@ -1,37 +1,68 @@
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from ingestion.records import Pair
 from modeling.artifact import load
 from modeling.errors import NoTrainingData
-from modeling.train import Progress, train
+from modeling.train import Progress, fused_update, train
 from tests.modeling.conftest import chat_pairs, tiny_config
 
 HANDFUL = [
-    Pair(context=(("Ann", "how are you"),), response="great thanks 😀", addressee="Ann",
-         source="t", conversation="a"),
-    Pair(context=(("Ann", "where are you"),), response="at home", addressee="Ann",
-         source="t", conversation="a"),
-    Pair(context=(("Bob", "coffee later?"),), response="yes please ☕", addressee="Bob",
-         source="t", conversation="b"),
-    Pair(context=(("Bob", "did you see the game"),), response="no spoilers!", addressee="Bob",
-         source="t", conversation="b"),
+    Pair(
+        context=(("Ann", "how are you"),),
+        response="great thanks 😀",
+        addressee="Ann",
+        source="t",
+        conversation="a",
+    ),
+    Pair(
+        context=(("Ann", "where are you"),),
+        response="at home",
+        addressee="Ann",
+        source="t",
+        conversation="a",
+    ),
+    Pair(
+        context=(("Bob", "coffee later?"),),
+        response="yes please ☕",
+        addressee="Bob",
+        source="t",
+        conversation="b",
+    ),
+    Pair(
+        context=(("Bob", "did you see the game"),),
+        response="no spoilers!",
+        addressee="Bob",
+        source="t",
+        conversation="b",
+    ),
 ]
 
 
 def test_tiny_model_overfits_a_handful_of_pairs(tmp_path):
     seen: list[Progress] = []
-    config = tiny_config(epochs=60, batch_size=4, hidden_size=48, learning_rate=1e-2,
-                         dropout=0.0, val_fraction=0.0, sampled_softmax=0, vocab_size=120,
-                         addressee_dropout=0.0, general_share=0.0)
+    config = tiny_config(
+        epochs=80,
+        batch_size=4,
+        hidden_size=48,
+        learning_rate=1e-2,
+        dropout=0.0,
+        val_fraction=0.0,
+        sampled_softmax=0,
+        vocab_size=120,
+        addressee_dropout=0.0,
+        general_share=0.0,
+    )
     result = train(HANDFUL, tmp_path, config, progress=seen.append)
     losses = [h["train_loss"] for h in result.history if h["kind"] == "step"]
     assert losses[-1] < 0.2 * losses[0]
     bot = load(result.artifact_dir)
     for pair in HANDFUL:
         assert bot.reply(pair.context, pair.addressee) == pair.response
-    assert seen and seen[-1].step == result.metrics["steps"] == 60
-    assert all(p.total_steps == 60 and p.tokens_per_s >= 0 for p in seen)
+    assert seen and seen[-1].step == result.metrics["steps"] == 80
+    assert all(p.total_steps == 80 and p.tokens_per_s >= 0 for p in seen)
 
 
 def final_weights(result):
@@ -73,8 +104,9 @@ def test_time_limit_stops_training_and_still_writes_a_model(tmp_path):
 
 
 def test_no_usable_pairs_is_a_clear_error(tmp_path):
-    empty = [Pair(context=(("Ann", "hi"),), response="  ", addressee=None, source="t",
-                  conversation="a")]
+    empty = [
+        Pair(context=(("Ann", "hi"),), response="  ", addressee=None, source="t", conversation="a")
+    ]
     with pytest.raises(NoTrainingData):
         train(empty, tmp_path, tiny_config())
     with pytest.raises(ValueError):
@@ -88,3 +120,22 @@ def test_validation_perplexity_and_history(tmp_path):
     assert all(h["val_perplexity"] > 1 for h in epochs)
     assert result.metrics["val_perplexity"] == min(h["val_perplexity"] for h in epochs)
     assert result.addressees[1:] and set(result.addressees[1:]) <= {"Ann", "Bob"}
+
+
+def test_fused_rmsprop_sums_repeated_rows_then_clips_and_updates_only_those_rows():
+    variable = keras.Variable(np.ones((4, 3), np.float32))
+    optimizer = keras.optimizers.RMSprop(0.1)
+    optimizer.build([variable])
+    rows = tf.IndexedSlices(
+        tf.constant([[1.0, 2, 3], [4, 5, 6], [1, 1, 1]]),
+        tf.constant([0, 2, 0]),
+        tf.constant([4, 3]),
+    )
+    fused_update(optimizer, [variable], clipnorm=5.0)([rows])
+    grad = np.array([[2.0, 3, 4], [0, 0, 0], [4, 5, 6], [0, 0, 0]])
+    grad *= 5.0 / np.linalg.norm(grad)
+    ms = 0.1 * grad**2
+    expected = 1 - 0.1 * grad / np.sqrt(ms + 1e-7)
+    np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-5)
+    np.testing.assert_allclose(optimizer.variables[2].numpy(), ms, rtol=1e-5)
+    assert int(optimizer.iterations.numpy()) == 1
