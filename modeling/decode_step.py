@@ -6,8 +6,8 @@ read once and laid out for the step: matrices pre-transposed, the attention's qu
 projection and the query half of its output layer in one matrix, a tied output layer folded
 into one [H, V] matrix, the addressee's share of the first layer's input (plus its bias) as a
 table. What depends only on the source (encoder outputs, attention keys, padding mask,
-addressee row) is computed once per reply by `encode`. Same arithmetic as Seq2Seq.step, up to
-float rounding (tests/modeling/test_decode_step.py checks it).
+addressee row) is computed once per reply by `encode`. Same arithmetic as the teacher-forced
+training graph, up to float rounding (tests/modeling/test_decode_step.py checks it).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from modeling.model import NEG_INF, Seq2Seq, _lstm_step
+from modeling.model import NEG_INF, Seq2Seq, lstm_step
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def step(w: StepWeights, memory: Memory, tokens, state: State) -> tuple[tf.Tenso
         if layer > 0:
             kernel, bias = w.upper[layer - 1]
             below = tf.matmul(hs[-1], kernel) + bias
-        h, c = _lstm_step(below, state.h[layer], state.c[layer], recurrent)
+        h, c = lstm_step(below, state.h[layer], state.c[layer], recurrent)
         hs.append(h)
         cs.append(c)
     attention = attend(w, memory, hs[-1])

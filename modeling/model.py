@@ -2,7 +2,8 @@
 
 Written as explicit tensor code over Keras weights (not stacked Keras layers) because the
 decoder's attentional input feeding couples every step to the previous one, and because the
-same cell must serve both the whole-sequence training graph and the one-token decode step.
+same cell (`lstm_step`) serves both the whole-sequence training graph and the one-token
+generation step (modeling.decode_step).
 Loops over time are symbolic (tf.while_loop), so one traced graph serves every batch shape.
 """
 
@@ -212,15 +213,6 @@ class Seq2Seq(keras.layers.Layer):
         )
         return tf.transpose(outputs.stack(), [1, 0, 2])
 
-    def step(self, w: Weights, tokens, addressee, states, attn, enc, keys, mask):
-        """One decode step for tokens [W] -> (log-probs [W, V], states, attention vector)."""
-        inputs = self._decoder_inputs(w, tokens[None, :], addressee, None)[0]
-        z = tf.matmul(inputs, w.decoder[0].kernel) + w.decoder[0].bias
-        states, attn = self._cell(w, z, states, attn, enc, keys, mask, None)
-        features = attn if w.pre_output is None else tf.matmul(attn, w.pre_output)
-        logits = tf.cast(tf.matmul(features, w.output, transpose_b=True), tf.float32)
-        return tf.nn.log_softmax(logits + w.output_bias), states, attn
-
     def _decoder_inputs(self, w: Weights, tokens, addressee, seed) -> tf.Tensor:
         """Time-major tokens [T, B] -> [T, B, embedding + addressee]."""
         x = self._dropout(tf.gather(w.embedding, tokens), seed, 3)
@@ -239,7 +231,7 @@ class Seq2Seq(keras.layers.Layer):
             cell = w.decoder[layer]
             below = self._dropout(new_states[-1][0], seed, 20 + layer)
             z = tf.matmul(below, cell.kernel) + cell.bias
-            new_states.append(_lstm_step(z, *states[layer], cell.recurrent))
+            new_states.append(lstm_step(z, *states[layer], cell.recurrent))
         return new_states, self._attend(w, new_states[-1][0], enc, keys, mask)
 
     def _attend(self, w: Weights, query, enc, keys, mask) -> tf.Tensor:
@@ -349,7 +341,8 @@ def _additive_scores(keys, projected, v):
     return scores, grad
 
 
-def _lstm_step(inputs, h, c, recurrent):
+def lstm_step(inputs, h, c, recurrent):
+    """One LSTM step from the input projection x W_x + b: (h, c) -> (h, c)."""
     return _lstm_gates(
         tf.cast(inputs, tf.float32) + tf.cast(tf.matmul(h, recurrent), tf.float32), c
     )
@@ -360,8 +353,7 @@ def _lstm_gates(z, c):
 
     The gate arithmetic runs in float32 whatever the compute dtype: TensorFlow's CPU kernels
     for bfloat16 sigmoid/tanh are scalar and several times slower than the float32 ones, and
-    only the matmuls gain from bfloat16. h and c come back in the compute dtype, so the decode
-    step and the training loop round the state identically.
+    only the matmuls gain from bfloat16. h and c come back in the compute dtype.
     """
     i, f, g, o = _activations(z)
     c_new = f * tf.cast(c, tf.float32) + i * g
