@@ -31,16 +31,19 @@ def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = "greedy"
     split = "heldout"
     if not heldout:  # tiny corpora have no held-out split: say so rather than fail
         heldout, split = train, "train"
+    # Perplexities are cheap: over the whole split, as training's validation measures them.
+    # Generation is not: its metrics use the first max_pairs pairs.
+    perplexity = model_perplexity(bot, heldout)
+    trigram = TrigramLM([p.response for p in train]).perplexity([p.response for p in heldout])
     heldout = heldout[:max_pairs]
     real = [p.response for p in heldout]
     generated = [bot.reply(p.context, p.addressee, strategy) for p in heldout]
     retrieved = retrieval_replies(train, heldout)
-    trigram = TrigramLM([p.response for p in train])
     return {
         "split": split,
         "pairs": len(heldout),
-        "perplexity": model_perplexity(bot, heldout),
-        "baseline_trigram_perplexity": trigram.perplexity(real),
+        "perplexity": perplexity,
+        "baseline_trigram_perplexity": trigram,
         "f1": mean_f1(generated, real),
         "baseline_retrieval_f1": mean_f1(retrieved, real),
         "distinct_1": distinct(generated, 1),
