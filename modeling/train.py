@@ -464,31 +464,17 @@ def fused_update(
                     epsilon=optimizer.epsilon,
                     grad=clip(grad),
                 )
-            elif isinstance(grad, tf.IndexedSlices):
-                rows, position = tf.unique(grad.indices)
-                values = tf.math.unsorted_segment_sum(grad.values, position, tf.shape(rows)[0])
-                tf.raw_ops.ResourceSparseApplyRMSProp(
-                    var=var,
-                    ms=first,
-                    mom=second,
-                    lr=lr,
-                    rho=optimizer.rho,
-                    momentum=0.0,
-                    epsilon=optimizer.epsilon,
-                    grad=clip(values),
-                    indices=rows,
-                )
             else:
-                tf.raw_ops.ResourceApplyRMSProp(
-                    var=var,
-                    ms=first,
-                    mom=second,
-                    lr=lr,
-                    rho=optimizer.rho,
-                    momentum=0.0,
-                    epsilon=optimizer.epsilon,
-                    grad=clip(grad),
-                )
+                rmsprop = dict(var=var, ms=first, mom=second, lr=lr, rho=optimizer.rho,
+                               momentum=0.0, epsilon=optimizer.epsilon)
+                if isinstance(grad, tf.IndexedSlices):
+                    rows, position = tf.unique(grad.indices)
+                    values = tf.math.unsorted_segment_sum(grad.values, position, tf.shape(rows)[0])
+                    tf.raw_ops.ResourceSparseApplyRMSProp(
+                        **rmsprop, grad=clip(values), indices=rows
+                    )
+                else:
+                    tf.raw_ops.ResourceApplyRMSProp(**rmsprop, grad=clip(grad))
         optimizer.iterations.assign_add(1)
 
     return apply
