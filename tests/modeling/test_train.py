@@ -9,35 +9,16 @@ from modeling.errors import NoTrainingData
 from modeling.train import Progress, fused_update, train
 from tests.modeling.conftest import chat_pairs, tiny_config
 
+
+def _pair(friend: str, prompt: str, response: str, conversation: str) -> Pair:
+    return Pair(((friend, prompt),), response, friend, "t", conversation)
+
+
 HANDFUL = [
-    Pair(
-        context=(("Ann", "how are you"),),
-        response="great thanks 😀",
-        addressee="Ann",
-        source="t",
-        conversation="a",
-    ),
-    Pair(
-        context=(("Ann", "where are you"),),
-        response="at home",
-        addressee="Ann",
-        source="t",
-        conversation="a",
-    ),
-    Pair(
-        context=(("Bob", "coffee later?"),),
-        response="yes please ☕",
-        addressee="Bob",
-        source="t",
-        conversation="b",
-    ),
-    Pair(
-        context=(("Bob", "did you see the game"),),
-        response="no spoilers!",
-        addressee="Bob",
-        source="t",
-        conversation="b",
-    ),
+    _pair("Ann", "how are you", "great thanks 😀", "a"),
+    _pair("Ann", "where are you", "at home", "a"),
+    _pair("Bob", "coffee later?", "yes please ☕", "b"),
+    _pair("Bob", "did you see the game", "no spoilers!", "b"),
 ]
 
 
