@@ -8,14 +8,15 @@ from pathlib import Path
 
 from .detect import group_documents
 from .errors import IngestionError
-from .records import Message, ParseReport
+from .records import Message, MessageRow, ParseReport
 from .sources import open_documents
 
 
 def read_messages(
     path: str | os.PathLike, report: ParseReport, name: str | None = None
-) -> Iterator[Message]:
-    """Yield every message of every chat behind `path`, filling `report` as it goes.
+) -> Iterator[MessageRow]:
+    """Yield every message of every chat behind `path` (as Messages or plain MessageRow tuples),
+    filling `report` as it goes.
 
     `name`: the uploaded file name when `path` is a stored copy (it may carry the chat title).
     """
@@ -46,4 +47,4 @@ def read_messages(
 
 def iter_messages(path: str | os.PathLike, name: str | None = None) -> Iterator[Message]:
     """Raw messages as written in the export (kinds "text", "system", "media")."""
-    return read_messages(path, ParseReport(str(path)), name)
+    return map(Message._make, read_messages(path, ParseReport(str(path)), name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 # Speaker names used by pair formats (YAML corpora, pair CSV), matching ConvAI2's sender classes.
 PROMPT_SPEAKER = "Human"
@@ -12,9 +13,13 @@ RESPONSE_SPEAKER = "Bot"
 MessageKind = str  # "text" | "system" | "media"
 
 
-@dataclass(slots=True)
-class Message:
-    """One message as written in the export (not frozen: construction speed matters at scale)."""
+class Message(NamedTuple):
+    """One message as written in the export.
+
+    A tuple, so that the WhatsApp parser, which meets hundreds of thousands of messages a second,
+    can yield plain tuples in this field order (a MessageRow, a fifth of the cost to build) and the
+    pipeline can unpack either kind; `iter_messages` hands out Message records.
+    """
 
     timestamp: datetime | None
     author: str
@@ -25,6 +30,12 @@ class Message:
     kind: MessageKind = "text"
     reply_to: str | None = None
     forwarded_from: str | None = None
+
+
+# Message's fields in order: what parsers yield.
+MessageRow = tuple[
+    datetime | None, str, str, str, str, int | None, MessageKind, str | None, str | None
+]
 
 
 @dataclass(slots=True)

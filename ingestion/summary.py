@@ -22,13 +22,12 @@ def inspect(path: str | os.PathLike, name: str | None = None) -> dict:
     per_conversation: dict[str, Counter[str]] = {}
     first = last = None
     total = 0
-    for message in read_messages(path, report, name):
-        if message.kind != "text":
+    for ts, author, _, conversation, _, _, kind, _, _ in read_messages(path, report, name):
+        if kind != "text":
             continue
         total += 1
-        participants[message.author] += 1
-        per_conversation.setdefault(message.conversation, Counter())[message.author] += 1
-        ts = message.timestamp
+        participants[author] += 1
+        per_conversation.setdefault(conversation, Counter())[author] += 1
         if ts is not None:
             first = ts if first is None or ts < first else first
             last = ts if last is None or ts > last else last

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from itertools import starmap
 
 from .cleaning import CleaningPolicy
-from .records import Message, Turn
+from .records import MessageRow, Turn
 
 MERGE_GAP = timedelta(minutes=5)
 SESSION_GAP = timedelta(hours=6)
@@ -17,7 +17,7 @@ TurnRow = tuple[str, str, str, datetime | None, datetime | None, int]
 
 
 def iter_turns(
-    messages: Iterable[Message],
+    messages: Iterable[MessageRow],
     policy: CleaningPolicy | None = None,
     *,
     merge_gap: timedelta = MERGE_GAP,
@@ -28,7 +28,7 @@ def iter_turns(
 
 
 def turn_rows(
-    messages: Iterable[Message],
+    messages: Iterable[MessageRow],
     policy: CleaningPolicy | None = None,
     *,
     merge_gap: timedelta = MERGE_GAP,
@@ -46,20 +46,17 @@ def turn_rows(
     texts: list[str] = []
     start = end = None
     session = 0
-    for message in messages:
-        if message.kind != "text" or message.forwarded_from:
-            if not keeps(message):
-                continue
-        text = message.text
+    for ts, speaker, text, chat, _, _, kind, _, forwarded_from in messages:
+        if (kind != "text" or forwarded_from) and not keeps(kind, forwarded_from):
+            continue
         if not text:
             continue
-        ts = message.timestamp
-        if message.conversation != conversation:
+        if chat != conversation:
             if texts and (joined := clean(" ".join(texts))):
                 yield (author, joined, conversation, start, end, session)
             texts = []
-            conversation, author, session, start, end = message.conversation, None, 0, ts, ts
-        if message.author == author and (ts is None or end is None or ts - end <= merge_gap):
+            conversation, author, session, start, end = chat, None, 0, ts, ts
+        if speaker == author and (ts is None or end is None or ts - end <= merge_gap):
             texts.append(text)
             if ts is not None:
                 end = ts
@@ -68,6 +65,6 @@ def turn_rows(
             yield (author, joined, conversation, start, end, session)
         if ts is not None and end is not None and ts - end > session_gap:
             session += 1
-        author, texts, start, end = message.author, [text], ts, ts
+        author, texts, start, end = speaker, [text], ts, ts
     if texts and (joined := clean(" ".join(texts))):
         yield (author, joined, conversation, start, end, session)

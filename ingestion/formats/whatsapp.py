@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from itertools import chain
 from pathlib import PurePath
 
-from ..records import Conversation, Message, ParseReport
+from ..records import Conversation, MessageKind, MessageRow, ParseReport
 from ..sources import Document
 
 FORMAT = "whatsapp"
@@ -105,7 +105,7 @@ def chat_title(doc: Document, headers: list[re.Match]) -> str:
     return stem.strip() or "WhatsApp chat"
 
 
-def parse(documents: Sequence[Document], report: ParseReport) -> Iterator[Message]:
+def parse(documents: Sequence[Document], report: ParseReport) -> Iterator[MessageRow]:
     if len(documents) == 1:
         return parse_document(documents[0], report)  # one generator level less per message
     return chain.from_iterable(parse_document(doc, report) for doc in documents)
@@ -176,7 +176,7 @@ def _date_key(t: list[str], order: str) -> tuple[int, int, int]:
     return (year, b, a) if order == "dmy" else (year, a, b)
 
 
-def parse_document(doc: Document, report: ParseReport) -> Iterator[Message]:
+def parse_document(doc: Document, report: ParseReport) -> Iterator[MessageRow]:
     """Sniff the layout and date order, then return the line parser (a generator)."""
     head_lines = doc.head(256 * 1024).lstrip("\ufeff").splitlines()
     headers = [m for line in head_lines if (m := HEADER_RE.match(line))]
@@ -202,14 +202,15 @@ def parse_document(doc: Document, report: ParseReport) -> Iterator[Message]:
     return _parse_lines(doc, "] " if bracketed else " - ", order, conversation, report)
 
 
-def _parse_lines(doc, marker, order, conversation, report) -> Iterator[Message]:
-    """The hot loop: split off the header, look it up, split author from text."""
+def _parse_lines(doc, marker, order, conversation, report) -> Iterator[MessageRow]:
+    """The hot loop: split off the header, look it up, split author from text. Messages are
+    yielded as plain tuples (see Message) once their continuation lines are known."""
     stamp_of = _Clock(order, doc.name, report).stamp
     cache: dict[str, object] = {}
     name = doc.name
     conv_id = conversation.id
     authors = set(conversation.participants)
-    pending: Message | None = None
+    pending: MessageRow | None = None
     extra: list[str] = []
     lines_before = 0
     for lines in _iter_lines(doc):
@@ -230,7 +231,7 @@ def _parse_lines(doc, marker, order, conversation, report) -> Iterator[Message]:
                 continue
             if pending is not None:
                 if extra:
-                    pending.text = "\n".join([pending.text, *extra])
+                    pending = _continued(pending, extra)
                     extra = []
                 yield pending
                 pending = None
@@ -239,35 +240,40 @@ def _parse_lines(doc, marker, order, conversation, report) -> Iterator[Message]:
                 continue
             author, sep, text = rest.partition(": ")
             if not sep or len(author) > 80:
-                pending = Message(stamp, "", rest.strip("\u200e"), conv_id, name, number, "system")
+                text = rest.strip("\u200e")
+                pending = (stamp, "", text, conv_id, name, number, "system", None, None)
                 if not conversation.is_group and any(w in rest for w in GROUP_WORDS):
                     conversation.is_group = True
                 continue
-            pending = Message(stamp, author, text, conv_id, name, number)
+            kind = "text"
             if text in SPECIAL_TEXTS or text[-1:] in ")>" or text[:1] in "\u200e<":
-                _classify(pending)
-            if author not in authors and pending.kind == "text":
+                text, kind = _classify(text)
+            pending = (stamp, author, text, conv_id, name, number, kind, None, None)
+            if author not in authors and kind == "text":
                 authors.add(author)
                 conversation.participants.append(author)
                 if len(authors) > 2:
                     conversation.is_group = True
     if pending is not None:
-        if extra:
-            pending.text = "\n".join([pending.text, *extra])
-        yield pending
+        yield _continued(pending, extra) if extra else pending
 
 
-def _classify(message: Message) -> None:
-    text = message.text
+def _continued(row: MessageRow, lines: list[str]) -> MessageRow:
+    """A message with its continuation lines (multi-line messages)."""
+    return (*row[:2], "\n".join([row[2], *lines]), *row[3:])
+
+
+def _classify(text: str) -> tuple[str, MessageKind]:
+    """The text without WhatsApp's marks, and whether it is a text, media or system line."""
     if text.endswith(EDITED_SUFFIX):
-        text = message.text = text[: -len(EDITED_SUFFIX)]
+        text = text[: -len(EDITED_SUFFIX)]
     bare = text.strip("\u200e ")
     if bare in MEDIA_TEXTS or bare.startswith("<attached: ") or FILE_ATTACHED_RE.search(bare):
-        message.kind = "media"
-    elif bare in SYSTEM_TEXTS or text.startswith("\u200e"):
+        return bare, "media"
+    if bare in SYSTEM_TEXTS or text.startswith("\u200e"):
         # iOS marks every system line (and media line) with a leading U+200E.
-        message.kind = "system"
-    message.text = bare
+        return bare, "system"
+    return bare, "text"
 
 
 class _Clock:
