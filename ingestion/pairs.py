@@ -11,8 +11,11 @@ from pathlib import Path
 from .cleaning import CleaningPolicy
 from .formats import convai2
 from .reader import read_messages
-from .records import RESPONSE_SPEAKER, Conversation, Pair, ParseReport
+from .records import RESPONSE_SPEAKER, Conversation, Message, Pair, ParseReport
 from .turns import MERGE_GAP, SESSION_GAP, TurnRow, turn_rows
+
+# Parsers may yield plain MessageRow tuples: fields by position.
+CONVERSATION = Message._fields.index("conversation")
 
 
 def _names(names: Iterable[str]) -> frozenset[str]:
@@ -48,7 +51,7 @@ def iter_pairs(
             messages = (
                 m
                 for m in messages
-                if m.conversation not in excluded and f"{label}:{m.conversation}" not in excluded
+                if m[CONVERSATION] not in excluded and f"{label}:{m[CONVERSATION]}" not in excluded
             )
         turns = turn_rows(messages, policy, merge_gap=merge_gap, session_gap=session_gap)
         yield from _pairs_from_turns(turns, report, identity, context_turns, convai2_side)
