@@ -29,9 +29,13 @@ class LSTMWeights:
 
 @dataclass(frozen=True)
 class Weights:
-    """Weights read (and cast) once per graph so loop bodies reuse the same tensors."""
+    """Weights read (and cast) once per graph so loop bodies reuse the same tensors.
 
-    embedding: tf.Tensor
+    The vocabulary-sized tables stay float32: the rows a step uses are gathered first and cast
+    after, instead of casting millions of values every step for a few thousand rows.
+    """
+
+    embedding: tf.Tensor  # [V, E] float32
     addressee: tf.Tensor
     encoder: list[list[LSTMWeights]]
     decoder: list[LSTMWeights]  # layer 0's kernel covers [token; addressee] only
@@ -43,7 +47,7 @@ class Weights:
     att_v: tf.Tensor | None
     att_out: tf.Tensor
     pre_output: tf.Tensor | None
-    output: tf.Tensor  # [V, D]
+    output: tf.Tensor  # [V, D] float32
     output_bias: tf.Tensor  # [V] float32
 
 
@@ -115,7 +119,7 @@ class Seq2Seq(keras.layers.Layer):
         first = lstm(self.decoder[0])
         split = c.embedding_dim + c.addressee_dim
         return Weights(
-            embedding=cast(self.embedding),
+            embedding=self.embedding.value,
             addressee=cast(self.addressee_embedding),
             encoder=[[lstm(w) for w in cells] for cells in self.encoder],
             decoder=[LSTMWeights(first.kernel[:split], first.recurrent, first.bias)]
@@ -126,7 +130,7 @@ class Seq2Seq(keras.layers.Layer):
             att_v=cast(self.att_v) if c.attention == "bahdanau" else None,
             att_out=cast(self.att_out),
             pre_output=cast(self.pre_output) if c.tie_embeddings else None,
-            output=cast(self.embedding if c.tie_embeddings else self.output_w),
+            output=(self.embedding if c.tie_embeddings else self.output_w).value,
             output_bias=tf.cast(self.output_b.value, tf.float32),
         )
 
@@ -139,7 +143,7 @@ class Seq2Seq(keras.layers.Layer):
         lengths = tf.reduce_sum(tf.cast(valid, tf.int32), axis=1)
         keep = tf.transpose(mask)[:, :, None]
         # Time-major inside: the recurrence reads one contiguous [B, 4u] slice per step.
-        x = self._dropout(tf.gather(w.embedding, tf.transpose(source)), seed, 1)
+        x = self._dropout(self._embed(w, tf.transpose(source)), seed, 1)
         states = []
         for layer, cells in enumerate(w.encoder):
             outputs, finals = [], []
@@ -215,10 +219,13 @@ class Seq2Seq(keras.layers.Layer):
 
     def _decoder_inputs(self, w: Weights, tokens, addressee, seed) -> tf.Tensor:
         """Time-major tokens [T, B] -> [T, B, embedding + addressee]."""
-        x = self._dropout(tf.gather(w.embedding, tokens), seed, 3)
+        x = self._dropout(self._embed(w, tokens), seed, 3)
         a = tf.gather(w.addressee, addressee)
         a = tf.broadcast_to(a[None, :, :], [tf.shape(x)[0], tf.shape(x)[1], a.shape[-1]])
         return tf.concat([x, a], -1)
+
+    def _embed(self, w: Weights, tokens: tf.Tensor) -> tf.Tensor:
+        return tf.cast(tf.gather(w.embedding, tokens), self.cdt)
 
     def _cell(self, w: Weights, z, states, attn, enc, keys, mask, seed):
         h, c = states[0]
@@ -277,7 +284,8 @@ class Seq2Seq(keras.layers.Layer):
         flat = tf.reshape(features, [-1, features.shape[-1]])
         labels = tf.reshape(decoder_out, [-1])
         if sampler is None:
-            logits = tf.cast(tf.matmul(flat, w.output, transpose_b=True), tf.float32)
+            output = tf.cast(w.output, flat.dtype)
+            logits = tf.cast(tf.matmul(flat, output, transpose_b=True), tf.float32)
             log_probs = tf.nn.log_softmax(logits + w.output_bias)
             nll = -tf.gather(log_probs, labels, batch_dims=1)
         else:
@@ -300,10 +308,12 @@ def _sampled(flat, labels, w: Weights, log_q, num, seed):
     )
     samples = tf.cast(tf.random.stateless_categorical(log_q[None, :], num, draw_seed)[0], tf.int32)
     log_expected = tf.math.log(float(num)) + log_q
-    true_logit = tf.reduce_sum(tf.cast(flat * tf.gather(w.output, labels), tf.float32), -1)
+    true_rows = tf.cast(tf.gather(w.output, labels), flat.dtype)
+    true_logit = tf.reduce_sum(tf.cast(flat * true_rows, tf.float32), -1)
     true_logit += tf.gather(w.output_bias, labels) - tf.gather(log_expected, labels)
     sample_logits = tf.cast(
-        tf.matmul(flat, tf.gather(w.output, samples), transpose_b=True), tf.float32
+        tf.matmul(flat, tf.cast(tf.gather(w.output, samples), flat.dtype), transpose_b=True),
+        tf.float32,
     )
     sample_logits += tf.gather(w.output_bias, samples) - tf.gather(log_expected, samples)
     sample_logits = tf.where(tf.equal(labels[:, None], samples[None, :]), NEG_INF, sample_logits)
