@@ -395,31 +395,32 @@ def lstm_sequence(
 @tf.custom_gradient
 def _lstm_sequence(projected, recurrent, h0, c0):
     length = tf.shape(projected)[0]
-    inputs = tf.cast(projected, tf.float32)  # once for all steps, not once per step
+    # Inputs and the cell state are float32 for all steps: casts once, not once per step.
+    inputs = tf.cast(projected, tf.float32)
 
     def forward(t, h, c, hs, cs, zs):
         z = inputs[t] + tf.cast(tf.matmul(h, recurrent), tf.float32)
         h, c = _lstm_gates(z, c)
+        h = tf.cast(h, h0.dtype)
         return t + 1, h, c, hs.write(t, h), cs.write(t, c), zs.write(t, z)
 
     arrays = (
         tf.TensorArray(h0.dtype, size=length),
-        tf.TensorArray(c0.dtype, size=length),
+        tf.TensorArray(tf.float32, size=length),
         tf.TensorArray(tf.float32, size=length),
     )
     _, _, _, hs, cs, zs = tf.while_loop(
         lambda t, *_: t < length,
         forward,
-        (tf.constant(0), h0, c0, *arrays),
+        (tf.constant(0), h0, tf.cast(c0, tf.float32), *arrays),
         maximum_iterations=length,
     )
-    hs, cs, zs = hs.stack(), cs.stack(), zs.stack()
+    hs, c32, zs = hs.stack(), cs.stack(), zs.stack()
 
     def grad(d_hs, d_cs):
         # Per-step factors that do not depend on the backward chain, for all steps at once:
         # dc += dh o (1 - tanh(c)^2); dz = [dc, dc, dc, dh] k with k the gates' local slopes.
         i, f, g, o = _activations(zs)
-        c32 = tf.cast(cs, tf.float32)
         tanh_c = tf.tanh(c32)
         c_prev = tf.concat([tf.cast(c0, tf.float32)[None], c32[:-1]], 0)
         dh_to_dc = o * (1 - tanh_c * tanh_c)
@@ -456,7 +457,7 @@ def _lstm_sequence(projected, recurrent, h0, c0):
             tf.cast(dc0, c0.dtype),
         )
 
-    return (hs, cs), grad
+    return (hs, tf.cast(c32, c0.dtype)), grad
 
 
 def _at_length(sequence: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
