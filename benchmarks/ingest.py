@@ -63,7 +63,7 @@ def generate(path: Path, count: int, seed: int = 0) -> None:
                 written += 1
 
 
-def timed(run, rounds: int = 3) -> tuple[int, float, float]:
+def timed(run, rounds: int = 5) -> tuple[int, float, float]:
     """Best of `rounds` runs, wall and CPU seconds each taken at its own minimum: on a shared
     machine the least disturbed run is the closest to what one core does alone."""
     wall_best = cpu_best = float("inf")

@@ -17,8 +17,13 @@ fi
 
 "${worker[@]}" &
 worker_pid=$!
+# The general base model persona training starts from (README "Base model"): trained once, in
+# the background, the first time the app runs; its log is var/base_model.log.
+mkdir -p "${DIGITAL_YOU_VAR:-var}"
+nice -n 10 "$PY" manage.py train_base_model --if-missing > "${DIGITAL_YOU_VAR:-var}/base_model.log" 2>&1 &
+base_pid=$!
 .venv/bin/daphne -b "$HOST" -p "$PORT" avatar_site.asgi:application &
 web_pid=$!
-trap 'kill $web_pid $worker_pid 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
+trap 'kill $web_pid $worker_pid $base_pid 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
 echo "Digital You on http://$HOST:$PORT  (worker pid $worker_pid, web pid $web_pid; Ctrl-C stops both)"
 wait -n $web_pid $worker_pid

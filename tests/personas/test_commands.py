@@ -116,6 +116,10 @@ def test_base_model_is_trained_and_then_used(media_root, make_persona, settings)
     assert "Base model saved to" in out
     base = load(settings.BASE_MODEL_DIR)
     assert base.config.hidden_size == TINY_OVERRIDES["hidden_size"]
+    # How `make run` starts it: a second start keeps the model that is there.
+    saved = (settings.BASE_MODEL_DIR / "manifest.json").stat().st_mtime_ns
+    assert "already" in run("train_base_model", "--if-missing")
+    assert (settings.BASE_MODEL_DIR / "manifest.json").stat().st_mtime_ns == saved
 
     persona = make_persona()
     parse_data_file(store_upload(persona, upload(TINY_PAIRS)))

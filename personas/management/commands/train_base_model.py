@@ -1,4 +1,5 @@
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -24,10 +25,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--set", action="append", default=[], dest="overrides",
                             metavar="KEY=VALUE")
+        parser.add_argument(
+            "--if-missing", action="store_true",
+            help="do nothing when a base model is already there (`make run` starts it this way)",
+        )
 
-    def handle(self, preset, extra, overrides, **options):
+    def handle(self, preset, extra, overrides, if_missing, **options):
         from modeling.base import train_base_model
         from modeling.config import make_config
+
+        target = Path(settings.BASE_MODEL_DIR)
+        if if_missing and (target / "manifest.json").is_file():
+            self.stdout.write(f"Base model already at {target}.")
+            return
 
         for path in extra:
             if not path.is_file():
@@ -36,17 +46,19 @@ class Command(BaseCommand):
             config = make_config(preset, **parse_overrides(overrides))
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        target = Path(settings.BASE_MODEL_DIR)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Train beside the target and swap at the end: persona training never sees half a model.
         staging = Path(tempfile.mkdtemp(prefix="base-model-", dir=target.parent))
         bar = ProgressBar(f"base model ({preset})")
+        # `make run` stops a background run with SIGTERM: unwind, so the staging folder goes.
+        previous = signal.signal(signal.SIGTERM, _exit)
         try:
             result = train_base_model(staging, config, extra_paths=extra, progress=bar)
-        except Exception:
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         finally:
+            signal.signal(signal.SIGTERM, previous)
             bar.close()
         artifact = Path(result.artifact_dir)
         old = target.with_name(target.name + ".old")
@@ -58,3 +70,7 @@ class Command(BaseCommand):
         shutil.rmtree(staging, ignore_errors=True)
         self.stdout.write(f"Base model saved to {target}: {result.metrics}")
 
+
+
+def _exit(signum, frame):
+    raise SystemExit(128 + signum)
