@@ -17,7 +17,7 @@ fi
 
 "${worker[@]}" &
 worker_pid=$!
-# The general base model persona training starts from (README "Base model"): trained once, in
+# The general base model persona training starts from (README "Quick start"): trained once, in
 # the background, the first time the app runs; its log is var/base_model.log.
 mkdir -p "${DIGITAL_YOU_VAR:-var}"
 nice -n 10 "$PY" manage.py train_base_model --if-missing > "${DIGITAL_YOU_VAR:-var}/base_model.log" 2>&1 &
