@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from reference import REFERENCE_MODEL  # noqa: E402  (benchmarks/reference.py)
 
 from modeling.config import PRESETS, make_config  # noqa: E402
 from modeling.data import Example  # noqa: E402
@@ -30,16 +31,7 @@ from modeling.hardware import fast_bfloat16  # noqa: E402
 from modeling.model import Seq2Seq  # noqa: E402
 from modeling.train import build_train_step, make_optimizer, make_sampler  # noqa: E402
 
-REFERENCE = dict(
-    embedding_dim=128,
-    num_layers=1,
-    hidden_size=256,
-    vocab_size=8000,
-    attention="bahdanau",
-    batch_size=64,
-    max_source_len=20,
-    max_target_len=20,
-)
+REFERENCE = dict(REFERENCE_MODEL, batch_size=64, max_target_len=20)
 VARIANTS = {
     "reference_full_softmax_fp32": dict(sampled_softmax=0, bfloat16=False),
     "reference_sampled_512_fp32": dict(sampled_softmax=512, bfloat16=False),

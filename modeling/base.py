@@ -10,8 +10,15 @@ import chatterbot_corpus
 
 from ingestion import build_pairs
 from ingestion.records import Pair
+from modeling import artifact
 from modeling.config import TrainConfig
 from modeling.train import Progress, TrainResult, train
+
+
+def base_model_at(path: Path | str) -> Path | None:
+    """The trained base model at `path`, or None: an artifact is there once its manifest is."""
+    path = Path(path)
+    return path if (path / artifact.MANIFEST).is_file() else None
 
 
 def corpus_files(language: str = "english") -> list[Path]:

@@ -335,18 +335,15 @@ def _readable(exc: Exception) -> str:
 
 
 def _train(run: TrainingRun, resume: bool, reporter: _Reporter, work_dir: Path):
+    from modeling.base import base_model_at, general_pairs
     from modeling.config import make_config
     from modeling.train import train
 
     config = make_config(run.preset, **run.overrides)  # a bad override fails before any work
     pairs = persona_pairs(run.persona)
-    base_dir = Path(settings.BASE_MODEL_DIR)
-    base_model = base_dir if base_dir.is_dir() and any(base_dir.iterdir()) else None
-    general = ()
-    if base_model is not None:
-        from modeling.base import general_pairs  # the chatterbot corpus, read only when needed
-
-        general = general_pairs()
+    base_model = base_model_at(settings.BASE_MODEL_DIR)
+    # The chatterbot corpus is read only when there is a base model to continue.
+    general = general_pairs() if base_model is not None else ()
     return train(
         pairs,
         work_dir,

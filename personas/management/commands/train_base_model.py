@@ -31,11 +31,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, preset, extra, overrides, if_missing, **options):
-        from modeling.base import train_base_model
+        from modeling.base import base_model_at, train_base_model
         from modeling.config import make_config
 
         target = Path(settings.BASE_MODEL_DIR)
-        if if_missing and (target / "manifest.json").is_file():
+        if if_missing and base_model_at(target) is not None:
             self.stdout.write(f"Base model already at {target}.")
             return
 
