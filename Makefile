@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: setup run run-scaled test lint e2e bench
+.PHONY: setup run run-scaled test lint
 
 # Reinstall only when the dependency files change; migrate is a no-op when up to date.
 setup: $(STAMP)
