@@ -4,7 +4,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
+from django.db import connections
 
 from personas.models import ModelVersion, Persona
 from personas.services import chat
@@ -20,6 +22,15 @@ def media_root(settings, tmp_path) -> Path:
     chat.forget(chat.cached_version_ids())  # version ids are reused after each flush
     yield Path(settings.MEDIA_ROOT)
     chat.forget(chat.cached_version_ids())
+
+
+@pytest.fixture(autouse=True)
+async def orm_thread_closed():
+    """After each test, close the database connections of the thread that
+    database_sync_to_async runs in: channels' test communicators stop it from closing them
+    itself, and one left open keeps PostgreSQL from dropping the test database at the end."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
