@@ -19,8 +19,9 @@ fi
 worker_pid=$!
 # The general base model persona training starts from (README "Quick start"): trained once, in
 # the background, the first time the app runs; its log is var/base_model.log.
-mkdir -p "${DIGITAL_YOU_VAR:-var}"
-nice -n 10 "$PY" manage.py train_base_model --if-missing > "${DIGITAL_YOU_VAR:-var}/base_model.log" 2>&1 &
+var_dir="${DIGITAL_YOU_VAR:-var}"  # settings.VAR_DIR's default
+mkdir -p "$var_dir"
+nice -n 10 "$PY" manage.py train_base_model --if-missing > "$var_dir/base_model.log" 2>&1 &
 base_pid=$!
 .venv/bin/daphne -b "$HOST" -p "$PORT" avatar_site.asgi:application &
 web_pid=$!

@@ -45,7 +45,6 @@ def make_persona(db):
     return make
 
 
-
 @pytest.fixture(scope="session")
 def tiny_artifact(tmp_path_factory) -> Path:
     """A tiny model trained once per session on our own fixture pairs (no database)."""

@@ -71,6 +71,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Base model saved to {target}: {result.metrics}")
 
 
-
 def _exit(signum, frame):
     raise SystemExit(128 + signum)
