@@ -34,8 +34,20 @@ DATE_PART_RE = re.compile(r"[\u200e\u200f]*\[?(\d{1,4})[./-](\d{1,2})[./-](\d{1,
 TIME_PART_RE = re.compile(
     rf"(\d{{1,2}})[:.](\d{{2}})(?:[:.](\d{{2}}))?(?:[ \u202f\u00a0]?({_AMPM}))?"
 )
-# Dates at line starts, for inferring day/month order without parsing whole lines.
-LINE_DATE_RE = re.compile(rf"\n[\u200e\u200f]*\[?({_DATE})[,. ]")
+# Dates of header lines, for inferring the date order without parsing whole lines. The time
+# after the date keeps out continuation lines that merely start with a date or version number.
+LINE_DATE_RE = re.compile(rf"\n[\u200e\u200f]*\[?({_DATE})\.?,?[ \u202f\u00a0]\d{{1,2}}[:.]\d{{2}}")
+SEPARATOR_RE = re.compile(r"[./-]")
+# Positions of the year, month and day among a date's three numbers, per date order.
+FIELDS = {"dmy": (2, 1, 0), "mdy": (2, 0, 1), "ymd": (0, 1, 2), "ydm": (0, 2, 1)}
+ORDER_NAMES = {
+    "dmy": "day-month-year",
+    "mdy": "month-day-year",
+    "ymd": "year-month-day",
+    "ydm": "year-day-month",
+}
+FIRST_DAY = datetime(2009, 1, 1)  # WhatsApp's launch year: earlier dates are misreadings
+CLOCK_SLACK = timedelta(days=1)  # clock and time-zone corrections step dates back this far
 CHUNK_CHARS = 1 << 19
 CHUNK_BYTES = 1 << 16  # small enough for the decoded text to stay in the CPU cache
 HEAD_CACHE_LIMIT = 4096  # exports are chronological: recent headers are the ones that repeat
@@ -144,36 +156,60 @@ def _scan_dates(doc: Document) -> Iterator[str]:
 
 
 def _date_order(doc: Document, twelve_hour: bool, report: ParseReport) -> str:
-    """Pick "ymd", "dmy" or "mdy": the first date with a part over 12 decides (files are
-    chronological); when none has one, the whole file is ambiguous and order of dates decides."""
-    triples = []
-    for date in _scan_dates(doc):
-        parts = re.split(r"[./-]", date)
-        if len(parts[0]) == 4:
-            return "ymd"
-        if int(parts[0]) > 12:
-            return "dmy"
-        if int(parts[1]) > 12:
-            return "mdy"
-        if len(triples) < 10_000:
-            triples.append(parts)
-    if not triples:
-        return "dmy"
-
-    def disorder(order: str) -> int:
-        keys = [_date_key(t, order) for t in triples]
-        return sum(1 for a, b in zip(keys, keys[1:], strict=False) if b < a)
-
-    dmy, mdy = disorder("dmy"), disorder("mdy")
-    choice = "dmy" if dmy < mdy else "mdy" if mdy < dmy else ("mdy" if twelve_hour else "dmy")
-    report.warn(f"{doc.name}: day/month order is ambiguous; read as {choice}")
-    return choice
+    """The order ("dmy", "mdy", "ymd" or "ydm") under which the header dates are real dates,
+    never step back beyond clock corrections and fall in WhatsApp's lifetime. A line alone is
+    ambiguous ("21-01-14"), a file rarely is. Dates are read until one order alone fits, usually
+    within the first weeks of chat, so the whole file is read only when several fit to its end."""
+    faults = dict.fromkeys(FIELDS, 0)
+    previous: dict[str, datetime | None] = dict.fromkeys(FIELDS)
+    separator = ""
+    for text in _scan_dates(doc):
+        numbers = [int(x) for x in SEPARATOR_RE.split(text)]
+        separator = separator or SEPARATOR_RE.search(text).group()
+        for order, last in previous.items():
+            day = _midnight(numbers, order)
+            if day is None or day < FIRST_DAY or (last and day < last - CLOCK_SLACK):
+                faults[order] += 1
+            previous[order] = day or last
+        fitting = [order for order, count in faults.items() if not count]
+        if len(fitting) == 1:
+            return fitting[0]
+    return _most_likely(faults, separator, twelve_hour, doc.name, report)
 
 
-def _date_key(t: list[str], order: str) -> tuple[int, int, int]:
-    a, b, c = (int(x) for x in t)
-    year = c + 2000 if c < 100 else c
-    return (year, b, a) if order == "dmy" else (year, a, b)
+def _most_likely(faults, separator, twelve_hour, name, report) -> str:
+    """Of the orders that fit the dates best, the one the locale hints favour; several fitting
+    is reported, as the hints are only a guess."""
+    fewest = min(faults.values())
+    tied = [order for order in _by_likelihood(separator, twelve_hour) if faults[order] == fewest]
+    if separator and len(tied) > 1:  # no separator: no dates, nothing read wrong
+        fits = " and ".join(ORDER_NAMES[order] for order in tied)
+        report.warn(
+            f"{name}: the date order is ambiguous (the dates fit {fits}); "
+            f"read as {ORDER_NAMES[tied[0]]}"
+        )
+    return tied[0]
+
+
+def _by_likelihood(separator: str, twelve_hour: bool) -> tuple[str, ...]:
+    """Date orders from most to least likely by the export's locale hints: a 12-hour clock is
+    mostly the US's month-first, dashes mostly ISO's year-first, slashes and dots mostly a
+    year-last locale; year-day-month is rare everywhere."""
+    year_last = ("mdy", "dmy") if twelve_hour else ("dmy", "mdy")
+    if separator == "-":
+        return ("ymd", *year_last, "ydm")
+    return (*year_last, "ymd", "ydm")
+
+
+def _midnight(numbers: Sequence[int], order: str) -> datetime | None:
+    """The date a header's three numbers stand for when read in `order`, None if there is none.
+    Two-digit years are this century's: WhatsApp is younger than it."""
+    year_at, month_at, day_at = FIELDS[order]
+    year = numbers[year_at]
+    try:
+        return datetime(year + 2000 if year < 100 else year, numbers[month_at], numbers[day_at])
+    except ValueError:
+        return None
 
 
 def parse_document(doc: Document, report: ParseReport) -> Iterator[MessageRow]:
@@ -318,12 +354,7 @@ class _Clock:
         found = DATE_PART_RE.fullmatch(text)
         if found is None:
             return False
-        parts = list(found.groups())
-        key = _date_key(parts, self.order) if self.order != "ymd" else tuple(int(x) for x in parts)
-        try:
-            return datetime(*key)
-        except ValueError:
-            return None
+        return _midnight([int(x) for x in found.groups()], self.order)
 
     def _time(self, text: str) -> timedelta | None | bool:
         found = TIME_PART_RE.fullmatch(text.strip())

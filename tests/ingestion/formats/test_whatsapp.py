@@ -1,11 +1,13 @@
 import codecs
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from ingestion import build_pairs, inspect, iter_messages
 from ingestion.formats import whatsapp
+from ingestion.reader import read_messages
+from ingestion.records import ParseReport
 from ingestion.sources import document
 from tests.ingestion.conftest import FIXTURES
 
@@ -186,3 +188,161 @@ def test_lines_read_in_blocks_match_a_text_mode_read(tmp_path, monkeypatch, enco
     lines = [line for batch in whatsapp._iter_lines(doc) for line in batch]
     expected = doc.read_text().split("\n")
     assert lines == (expected[:-1] if expected[-1] == "" else expected)
+
+
+# Every header layout: day-first, month-first and the two year-first orders, each with the three
+# separators; 24- and 12-hour clocks; with and without seconds; Android and iOS framing.
+DATE_FORMATS = {
+    "dmy": "%d{0}%m{0}%y",
+    "mdy": "%m{0}%d{0}%y",
+    "ymd": "%y{0}%m{0}%d",
+    "ydm": "%y{0}%d{0}%m",
+}
+LAYOUTS = [
+    (order, separator, twelve_hour, seconds, ios)
+    for order in DATE_FORMATS
+    for separator in "-/."
+    for twelve_hour in (False, True)
+    for seconds in (False, True)
+    for ios in (False, True)
+]
+
+
+def layout_id(layout):
+    order, separator, twelve_hour, seconds, ios = layout
+    clock = ("12h" if twelve_hour else "24h") + ("-seconds" if seconds else "")
+    return f"{order}{separator}-{clock}-{'ios' if ios else 'android'}"
+
+
+def generated_export(order, separator, twelve_hour, seconds, ios):
+    """40 messages over four months (so that days above 12 settle the order), every hour of the
+    day (midnight and noon test the 12-hour clock), every fourth message three lines long."""
+    moment = datetime(2021, 1, 5, 0, 4, 9)
+    lines, expected = [], []
+    for i in range(40):
+        stamp = moment if seconds else moment.replace(second=0)
+        date = stamp.strftime(DATE_FORMATS[order].format(separator))
+        time = stamp.strftime(("%I" if twelve_hour else "%H") + (":%M:%S" if seconds else ":%M"))
+        time += stamp.strftime(" %p") if twelve_hour else ""
+        author = ("Maya", "Anand", "Ravi Kumar")[i % 3]
+        text = f"message {i}" + (f"\nsecond line {i}\n  third line" if i % 4 == 0 else "")
+        head = f"[{date} {time}] " if ios else f"{date}, {time} - "
+        lines.append(f"{head}{author}: {text}")
+        expected.append((stamp, author, text))
+        moment += timedelta(days=3, hours=5, minutes=7, seconds=11)
+    return "\n".join(lines) + "\n", expected
+
+
+def parsed(path):
+    """(timestamp, author, text) of every message, and the report's warnings."""
+    report = ParseReport(str(path))
+    rows = [(row[0], row[1], row[2]) for row in read_messages(path, report)]
+    return rows, report.warnings
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=layout_id)
+def test_every_header_layout_reads_a_generated_export_exactly(tmp_path, layout):
+    text, expected = generated_export(*layout)
+    path = tmp_path / "chat.txt"
+    path.write_text(text, encoding="utf-8")
+    assert parsed(path) == (expected, [])
+
+
+JAN_14_FEB_3 = [datetime(2021, 1, 14, 9, 5), datetime(2021, 2, 3, 10)]
+
+
+@pytest.mark.parametrize(
+    "heads",
+    [
+        ("14-01-21, 09:05", "03-02-21, 10:00"),
+        ("01-14-21, 09:05", "02-03-21, 10:00"),
+        ("21-01-14, 09:05", "21-02-03, 10:00"),
+        ("21-14-01, 09:05", "21-03-02, 10:00"),
+    ],
+    ids=["dmy", "mdy", "ymd", "ydm"],
+)
+def test_each_date_order_is_inferred_from_the_file(tmp_path, heads):
+    path = tmp_path / "chat.txt"
+    path.write_text("".join(f"{head} - Maya: hi\n" for head in heads))
+    rows, warnings = parsed(path)
+    assert [stamp for stamp, _, _ in rows] == JAN_14_FEB_3 and warnings == []
+
+
+def test_the_order_is_settled_by_a_date_far_into_the_file(tmp_path):
+    # 21-01-14 .. 21-01-20 also read as 21 January 2014 .. 2020: only February rules that out.
+    days = [f"21-01-{14 + i // 100}, 10:{i % 60:02d} - Maya: {i}\n" for i in range(700)]
+    path = tmp_path / "chat.txt"
+    path.write_text("".join(days) + "21-02-01, 10:00 - Anand: February\n")
+    rows, warnings = parsed(path)
+    assert rows[0][0] == datetime(2021, 1, 14, 10, 0) and rows[-1][0] == datetime(2021, 2, 1, 10)
+    assert warnings == []
+
+
+def test_dates_going_backwards_rule_an_order_out_but_a_day_of_clock_correction_does_not(
+    tmp_path,
+):
+    path = tmp_path / "chat.txt"
+    # Month-first (which the 12-hour clock hints at) would go December, November, December.
+    path.write_text(
+        "12/01/21, 11:58 PM - Maya: a\n11/01/21, 11:59 PM - Anand: b\n12/01/21, 1:00 AM - Maya: c\n"
+    )
+    rows, warnings = parsed(path)
+    assert [stamp for stamp, _, _ in rows] == [
+        datetime(2021, 1, 12, 23, 58),
+        datetime(2021, 1, 11, 23, 59),
+        datetime(2021, 1, 12, 1, 0),
+    ]
+    assert warnings == []
+
+
+def test_dates_before_whatsapp_rule_an_order_out(tmp_path):
+    # Year-first, which dashes hint at, would read 2005-01-21 then 2025-01-21.
+    path = tmp_path / "chat.txt"
+    path.write_text("05-01-21, 10:00 - Maya: a\n25-01-21, 10:00 - Anand: b\n")
+    rows, warnings = parsed(path)
+    assert rows[0][0] == datetime(2021, 1, 5, 10) and warnings == []
+
+
+def test_a_header_like_continuation_line_does_not_decide_the_order(tmp_path):
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "1/2/21, 10:00 AM - Maya: plans\n25/12/20 was fun\n1/13/21, 10:00 AM - Anand: yes\n"
+    )
+    rows, warnings = parsed(path)
+    assert rows[0] == (datetime(2021, 1, 2, 10), "Maya", "plans\n25/12/20 was fun")
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    "heads, first, chosen, other",
+    [
+        # Day-first or month-first: the clock decides.
+        (("01/02/21, 10:00", "03/02/21, 11:00"), datetime(2021, 2, 1, 10), "day", "month"),
+        (("01/02/21, 10:00 AM", "03/02/21, 11:00 AM"), datetime(2021, 1, 2, 10), "month", "day"),
+        # Year-first or year-last: dashes are ISO's year-first, dots and slashes a year-last.
+        (("21-01-14, 10:00", "21-01-15, 11:00"), datetime(2021, 1, 14, 10), "year", "day"),
+        (("21.01.14, 10:00", "21.01.15, 11:00"), datetime(2014, 1, 21, 10), "day", "year"),
+        (("21/01/14, 10:00", "21/01/15, 11:00"), datetime(2014, 1, 21, 10), "day", "year"),
+    ],
+    ids=["24h-day-first", "12h-month-first", "dashes-year-first", "dots-year-last", "slashes"],
+)
+def test_locale_hints_break_ties_and_the_ambiguity_is_reported(
+    tmp_path, heads, first, chosen, other
+):
+    path = tmp_path / "chat.txt"
+    path.write_text("".join(f"{head} - Maya: hi\n" for head in heads))
+    rows, warnings = parsed(path)
+    assert rows[0][0] == first
+    (warning,) = warnings
+    assert warning.startswith("chat.txt: the date order is ambiguous (the dates fit ")
+    fits, read_as = warning.split("; read as ")
+    assert read_as.startswith(chosen) and f" and {other}" in fits
+
+
+def test_ambiguity_warning_names_every_order_that_fits_and_the_one_chosen(tmp_path):
+    path = tmp_path / "chat.txt"
+    path.write_text("21-01-14, 10:00 - Maya: one day only\n")
+    assert parsed(path)[1] == [
+        "chat.txt: the date order is ambiguous (the dates fit year-month-day and day-month-year);"
+        " read as year-month-day"
+    ]
