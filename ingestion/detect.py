@@ -7,6 +7,7 @@ from types import ModuleType
 
 from .errors import UnsupportedFormat
 from .formats import (
+    chitchat,
     convai2,
     csv_log,
     messenger,
@@ -23,6 +24,7 @@ FORMATS: tuple[ModuleType, ...] = (
     telegram_html,
     telegram_json,
     messenger,
+    chitchat,
     convai2,
     yaml_corpus,
     csv_log,
@@ -30,6 +32,7 @@ FORMATS: tuple[ModuleType, ...] = (
 FORMAT_NAMES = {
     "whatsapp": "WhatsApp chat export (.txt/.zip)",
     "convai2": "ConvAI2 JSON",
+    "chitchat": "chitchat-dataset JSON (general corpus)",
     "yaml": "YAML corpus (chatterbot-corpus or notebook list layout)",
     "telegram_html": "Telegram Desktop HTML",
     "telegram_json": "Telegram Desktop JSON",

@@ -33,10 +33,13 @@ def iter_pairs(
     merge_gap: timedelta = MERGE_GAP,
     session_gap: timedelta = SESSION_GAP,
     names: Sequence[str | None] = (),
+    everyone: bool = False,
 ) -> Iterator[Pair]:
     """Stream pairs file by file; memory stays bounded by one conversation's context window.
 
     `names`: uploaded file names, one per path, when the paths are stored copies.
+    `everyone`: for general corpora without a persona: every turn that answers another speaker
+    is a response, and its context names speakers by role, "me" (the responder) and "them".
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -54,14 +57,18 @@ def iter_pairs(
                 if m[CONVERSATION] not in excluded and f"{label}:{m[CONVERSATION]}" not in excluded
             )
         turns = turn_rows(messages, policy, merge_gap=merge_gap, session_gap=session_gap)
-        yield from _pairs_from_turns(turns, report, identity, context_turns, convai2_side)
+        if everyone:
+            yield from _everyone_pairs(turns, report, context_turns)
+        else:
+            yield from _pairs_from_turns(turns, report, identity, context_turns, convai2_side)
 
 
 def build_pairs(
     paths: Iterable[str | os.PathLike] | str | os.PathLike, me: Iterable[str] = (), **options
 ) -> list[Pair]:
     """All pairs of the given files, as a list; `options` are those of `iter_pairs`
-    (policy, context_turns, exclude_conversations, convai2_side, merge_gap, session_gap, names).
+    (policy, context_turns, exclude_conversations, convai2_side, merge_gap, session_gap, names,
+    everyone).
     In pair formats the responder side is the identity."""
     return list(iter_pairs(paths, me, **options))
 
@@ -121,3 +128,18 @@ def _pairs_from_turns(
             yield Pair(tuple(window), text, addressee, source, current, start)
         window.append((author, text))
         last_mine = mine
+
+
+def _everyone_pairs(turns: Iterable[TurnRow], report: ParseReport, context_turns: int):
+    window: deque[tuple[str, str]] = deque(maxlen=max(context_turns, 1))
+    current = None
+    session = -1
+    for author, text, conversation_id, start, _, turn_session in turns:
+        if conversation_id != current or turn_session != session:
+            window.clear()
+            current, session = conversation_id, turn_session
+        if window and window[-1][0] != author:
+            context = tuple(("me" if s == author else "them", t) for s, t in window)
+            source = getattr(report.conversations.get(current), "source", "") or report.path
+            yield Pair(context, text, None, source, current, start)
+        window.append((author, text))

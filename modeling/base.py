@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import chatterbot_corpus
+import chitchat_dataset
 
 from ingestion import build_pairs
 from ingestion.records import Pair
@@ -27,9 +28,15 @@ def corpus_files(language: str = "english") -> list[Path]:
     return sorted(root.glob("*.yml"))
 
 
+def chitchat_file() -> Path:
+    """The chitchat-dataset corpus (7,168 chat-app conversations) its package ships."""
+    return Path(os.path.dirname(chitchat_dataset.__file__)) / "dataset.json"
+
+
 def general_pairs(extra_paths: Sequence[Path | str] = ()) -> list[Pair]:
-    """chatterbot-corpus English pairs plus any given general corpora, parsed by ingestion."""
-    return build_pairs([*corpus_files(), *map(Path, extra_paths)])
+    """chitchat-dataset and chatterbot-corpus English plus any given general corpora, parsed by
+    ingestion; every speaker's turns are replies (there is no persona)."""
+    return build_pairs([chitchat_file(), *corpus_files(), *map(Path, extra_paths)], everyone=True)
 
 
 def train_base_model(
