@@ -54,6 +54,7 @@ def save(directory: Path, setup: Setup, model: Seq2Seq, history: list[dict], met
             "train_pairs": len(setup.train_pairs),
             "heldout_pairs": len(setup.heldout_pairs),
             "general_pairs": len(setup.general),
+            "base_model": setup.base_weights is not None,
         },
     )
     _write_pairs(tmp / "train.jsonl", setup.train_pairs)
@@ -94,6 +95,13 @@ class Chatbot:
         self.persona_names: list[str] = list(data.get("persona_names", []))
         self.addressees: list[str] = list(data.get("addressees", ["<anyone>"]))[1:]
         self.metrics = metrics
+        # What the verdict's advice depends on: how much data, which preset, whether the run
+        # started from the base model.
+        self.data_facts = {
+            "train_pairs": data.get("train_pairs"),
+            "base_model": data.get("base_model"),
+            "preset": train_config.preset,
+        }
         self._table = list(data.get("addressees", ["<anyone>"]))
         self._decoder = Decoder(model, tokenizer, train_config.model)
 

@@ -32,7 +32,11 @@ class Example:
     source: tuple[int, ...]
     target: tuple[int, ...]
     addressee: int
-    words: int  # whitespace words in the reply, + 1 for the end of the turn
+    # Whitespace words the target's tokens cover, + 1 for the end of the turn when complete:
+    # per-word perplexity divides by exactly the words that were scored.
+    words: int
+    # False when the reply was cut to max_target_len: no end of turn is scored or learned.
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,10 @@ def word_count(text: str) -> int:
     return len(text.split()) + 1
 
 
+def is_persona(speaker: str, me: frozenset[str] | set[str]) -> bool:
+    return speaker in me or speaker.lower() in PERSONA_ROLES
+
+
 def encode_context(
     tokenizer: Tokenizer,
     context: Sequence[tuple[str, str]],
@@ -88,13 +96,24 @@ def encode_context(
     for speaker, text in context[-config.context_turns:]:
         if ids:
             ids.append(tokenizer.sep)
-        ids.append(tokenizer.me if speaker in me else tokenizer.them)
+        ids.append(tokenizer.me if is_persona(speaker, me) else tokenizer.them)
         ids.extend(tokenizer.encode(text))
     return ids[-config.max_source_len:]
 
 
-def encode_target(tokenizer: Tokenizer, text: str, config: ModelConfig) -> tuple[int, ...]:
-    return tuple(tokenizer.encode(text)[: config.max_target_len - 1])
+def encode_target(
+    tokenizer: Tokenizer, text: str, config: ModelConfig
+) -> tuple[tuple[int, ...], int, bool]:
+    """(token ids, words they cover + 1 if complete, complete): a reply longer than
+    max_target_len is cut at the last word boundary that fits, so only whole words count."""
+    ids = tokenizer.encode(text)
+    limit = config.max_target_len - 1
+    if len(ids) <= limit:
+        return tuple(ids), word_count(text), True
+    starts = tokenizer.word_starts
+    cut = next((i for i in range(limit, 0, -1) if starts[ids[i]]), limit)
+    kept = ids[:cut]
+    return tuple(kept), max(1, sum(starts[i] for i in kept)), False
 
 
 def make_examples(
@@ -105,15 +124,14 @@ def make_examples(
     config: ModelConfig,
 ) -> list[Example]:
     names = frozenset(me)
-    return [
-        Example(
-            source=tuple(encode_context(tokenizer, p.context, names, config)),
-            target=encode_target(tokenizer, p.response, config),
-            addressee=addressee_id(addressees, p.addressee),
-            words=word_count(p.response),
+    examples = []
+    for p in pairs:
+        target, words, complete = encode_target(tokenizer, p.response, config)
+        source = tuple(encode_context(tokenizer, p.context, names, config))
+        examples.append(
+            Example(source, target, addressee_id(addressees, p.addressee), words, complete)
         )
-        for p in pairs
-    ]
+    return examples
 
 
 def split_pairs(
@@ -173,14 +191,16 @@ def make_batches(
 def collate(examples: Sequence[Example]) -> Batch:
     size = len(examples)
     source_len = _round_up(max(len(e.source) for e in examples))
-    target_len = _round_up(max(len(e.target) for e in examples) + 1)
+    target_len = _round_up(max(len(e.target) + e.complete for e in examples))
     source = np.full((size, source_len), PAD, np.int32)
     dec_in = np.full((size, target_len), PAD, np.int32)
     dec_out = np.full((size, target_len), PAD, np.int32)
     for row, e in enumerate(examples):
         source[row, : len(e.source)] = e.source
-        dec_in[row, : len(e.target) + 1] = (BOS, *e.target)
-        dec_out[row, : len(e.target) + 1] = (*e.target, EOS)
+        # A cut reply continues past its last token: its end of turn is neither fed nor scored.
+        out = (*e.target, EOS) if e.complete else e.target
+        dec_in[row, : len(out)] = (BOS, *out[:-1])
+        dec_out[row, : len(out)] = out
     addressee = np.array([e.addressee for e in examples], np.int32)
     return Batch(source, dec_in, dec_out, addressee, sum(e.words for e in examples))
 

@@ -26,12 +26,14 @@ import numpy as np
 import tensorflow as tf
 
 from modeling.config import ModelConfig
-from modeling.data import PERSONA_ROLES, addressee_id, encode_context
+from modeling.data import addressee_id, encode_context
 from modeling.decode_step import Memory, State, encode, step, step_weights
 from modeling.model import Seq2Seq
 from modeling.tokenizer import BOS, EOS, PAD, IncrementalDecoder, Tokenizer
 
 STRATEGIES = ("greedy", "beam", "sample")
+# What chats and evaluation use unless told otherwise.
+DEFAULT_STRATEGY = "greedy"
 DEFAULTS: dict[str, Any] = {
     "max_length": None,  # None = the model's max_target_len
     "no_repeat_ngram": 3,  # 0 disables
@@ -224,9 +226,7 @@ class Decoder:
     # ---- public --------------------------------------------------------------------------------
 
     def source_ids(self, context: Sequence[tuple[str, str] | str], me: Sequence[str]) -> list[int]:
-        turns = as_turns(context)
-        names = frozenset(me) | {s for s, _ in turns if s.lower() in PERSONA_ROLES}
-        return encode_context(self.tokenizer, turns, names, self.config)
+        return encode_context(self.tokenizer, as_turns(context), frozenset(me), self.config)
 
     def generate(
         self,

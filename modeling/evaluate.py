@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,40 +17,60 @@ from sklearn.pipeline import make_pipeline
 
 from ingestion.records import Pair
 from modeling.artifact import Chatbot, load, read_pairs
-from modeling.data import make_batches, make_examples, word_count
+from modeling.data import Example, make_batches, make_examples
+from modeling.decode import DEFAULT_STRATEGY
 from modeling.perplexity import PerplexityMeter
+from modeling.verdict import verdict
 
 EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
 WORD = re.compile(r"\w+|[\U0001F000-\U0001FAFF\u2600-\u27BF]", re.UNICODE)
 SAMPLES = 5
+# Hits@1 of 20, as in ConvAI2: the real reply against 19 others from the held-out split.
+CANDIDATES = 20
+# How much of the reply's own probability the ranking score subtracts (0 = plain likelihood).
+ANTI_LM_WEIGHT = 0.5
 
 
-def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = "greedy") -> dict:
+def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = DEFAULT_STRATEGY) -> dict:
     bot = load(path)
     train = read_pairs(path, "train")
     heldout = read_pairs(path, "heldout")
     split = "heldout"
     if not heldout:  # tiny corpora have no held-out split: say so rather than fail
         heldout, split = train, "train"
-    # Perplexities are cheap: over the whole split, as training's validation measures them.
-    # Generation is not: its metrics use the first max_pairs pairs.
-    perplexity = model_perplexity(bot, heldout)
-    trigram = TrigramLM([p.response for p in train]).perplexity([p.response for p in heldout])
+    # Perplexities are cheap: over the whole split, as training's validation measures them,
+    # both over exactly the words the model scores (a reply cut to max_target_len counts only
+    # its kept words). Generation and ranking are not: they use the first max_pairs pairs.
+    examples = bot_examples(bot, heldout)
+    perplexity = PerplexityMeter(bot.model)(make_batches(examples, 32, None))
+    trigram = TrigramLM([p.response for p in train]).perplexity(
+        [p.response for p in heldout], [None if e.complete else e.words for e in examples]
+    )
     heldout = heldout[:max_pairs]
     real = [p.response for p in heldout]
     generated = [bot.reply(p.context, p.addressee, strategy) for p in heldout]
     retrieved = retrieval_replies(train, heldout)
-    return {
+    candidates = ranking_candidates(real, seed=0)
+    result = {
         "split": split,
         "pairs": len(heldout),
+        "strategy": strategy,
         "perplexity": perplexity,
         "baseline_trigram_perplexity": trigram,
+        "truncated_share": float(np.mean([not e.complete for e in examples])),
+        "hits_at_1": model_hits_at_1(bot, heldout, candidates),
+        "baseline_retrieval_hits_at_1": retrieval_hits_at_1(train, heldout, candidates),
+        "ranking_candidates": max((len(c) for c in candidates), default=0),
         "f1": mean_f1(generated, real),
         "baseline_retrieval_f1": mean_f1(retrieved, real),
         "distinct_1": distinct(generated, 1),
         "distinct_2": distinct(generated, 2),
         "baseline_retrieval_distinct_1": distinct(retrieved, 1),
         "baseline_retrieval_distinct_2": distinct(retrieved, 2),
+        "repeated_replies": repeated_replies(generated),
+        "repeated_tokens": repeated_tokens(generated),
+        "mean_length": mean_length(generated),
+        "real_mean_length": mean_length(real),
         "style": {
             "generated": style(generated),
             "real": style(real),
@@ -63,12 +84,85 @@ def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = "greedy"
             for p, g, r in zip(heldout[:SAMPLES], generated, retrieved, strict=False)
         ],
     }
+    return {**result, "verdict": verdict({**bot.data_facts, **result})}
 
 
-def model_perplexity(bot: Chatbot, pairs: Sequence[Pair]) -> float | None:
-    examples = make_examples(pairs, bot.tokenizer, bot.persona_names, ["<anyone>",
-                             *bot.addressees], bot.config)
-    return PerplexityMeter(bot.model)(make_batches(examples, 32, None))
+def bot_examples(bot: Chatbot, pairs: Sequence[Pair]) -> list[Example]:
+    return make_examples(pairs, bot.tokenizer, bot.persona_names, ["<anyone>", *bot.addressees],
+                         bot.config)
+
+
+def ranking_candidates(replies: Sequence[str], seed: int) -> list[list[int]]:
+    """Per reply: its own index first, then up to CANDIDATES - 1 other replies (never one with
+    the same words, which no ranker could tell apart)."""
+    rng = np.random.default_rng(seed)
+    keys = [" ".join(words(r)) for r in replies]
+    out = []
+    for i in range(len(replies)):
+        others = [j for j in rng.permutation(len(replies)).tolist() if keys[j] != keys[i]]
+        out.append([i, *others[:CANDIDATES - 1]])
+    return out
+
+
+def model_hits_at_1(bot: Chatbot, pairs: Sequence[Pair], candidates: Sequence[list[int]]):
+    """Share of contexts whose real reply the model ranks first among the candidates, by
+    log p(reply | context) - ANTI_LM_WEIGHT * log p(reply): the mutual-information score that
+    keeps short generic replies from winning every context (Li et al. 2016)."""
+    rows = [c for c in candidates if len(c) > 1]
+    if not rows:
+        return None
+    meter = PerplexityMeter(bot.model)
+    scored = [
+        replace(pairs[i], response=pairs[j].response) for i, c in enumerate(candidates)
+        if len(c) > 1 for j in c
+    ]
+    conditional = -meter.reply_nll(bot_examples(bot, scored))
+    unconditional = -meter.reply_nll(bot_examples(bot, [
+        replace(p, context=(("them", ""),)) for p in pairs
+    ]))
+    hits, start = [], 0
+    for row in rows:
+        scores = conditional[start:start + len(row)] - ANTI_LM_WEIGHT * unconditional[row]
+        hits.append(int(np.argmax(scores)) == 0)
+        start += len(row)
+    return float(np.mean(hits))
+
+
+def retrieval_hits_at_1(
+    train: Sequence[Pair], pairs: Sequence[Pair], candidates: Sequence[list[int]]
+) -> float | None:
+    """The same ranking by TF-IDF cosine between the answered turn and each candidate."""
+    rows = [(i, c) for i, c in enumerate(candidates) if len(c) > 1]
+    if not rows:
+        return None
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+")
+    try:
+        vectorizer.fit([t for p in train for _, t in p.context] + [p.response for p in train])
+    except ValueError:
+        return 0.0
+    queries = vectorizer.transform([p.context[-1][1] for p in pairs])
+    replies = vectorizer.transform([p.response for p in pairs])
+    hits = [
+        int(np.argmax(linear_kernel(queries[i], replies[row]).ravel())) == 0 for i, row in rows
+    ]
+    return float(np.mean(hits))
+
+
+def repeated_replies(replies: Sequence[str]) -> float:
+    """Share of replies that were also given, word for word, to another context."""
+    keys = [" ".join(words(r)) for r in replies]
+    counts = Counter(keys)
+    return float(np.mean([counts[k] > 1 for k in keys])) if keys else 0.0
+
+
+def repeated_tokens(replies: Sequence[str]) -> float:
+    """Share of words that repeat the word before them ("the the", "is is")."""
+    pairs = [(a, b) for w in map(words, replies) for a, b in zip(w, w[1:], strict=False)]
+    return float(np.mean([a == b for a, b in pairs])) if pairs else 0.0
+
+
+def mean_length(texts: Sequence[str]) -> float:
+    return float(np.mean([len(words(t)) for t in texts])) if texts else 0.0
 
 
 def words(text: str) -> list[str]:
@@ -148,13 +242,19 @@ class TrigramLM:
         p3 = self.tri[a, b, c] / self.bi_ctx[a, b] if self.bi_ctx[a, b] else p2
         return l3 * p3 + l2 * p2 + l1 * p1
 
-    def perplexity(self, sentences: Sequence[str]) -> float | None:
+    def perplexity(
+        self, sentences: Sequence[str], cuts: Sequence[int | None] = ()
+    ) -> float | None:
+        """Per word, end of sentence included. cuts[i], when given and not None: score only the
+        first cuts[i] words of sentence i and no end (as the model scores a cut reply)."""
         log_sum, count = 0.0, 0
-        for sentence in sentences:
-            tokens = ["<s>", "<s>", *sentence.split(), "</s>"]
+        for i, sentence in enumerate(sentences):
+            cut = cuts[i] if i < len(cuts) else None
+            scored = sentence.split() if cut is None else sentence.split()[:cut]
+            tokens = ["<s>", "<s>", *scored] + (["</s>"] if cut is None else [])
             for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False):
                 log_sum -= math.log(self.prob(a, b, c))
-            count += word_count(sentence)
+            count += len(tokens) - 2
         return math.exp(log_sum / count) if count else None
 
 

@@ -93,6 +93,11 @@ class Tokenizer:
             for i in range(sp.get_piece_size())
         )
 
+    @functools.cached_property
+    def word_starts(self) -> tuple[bool, ...]:
+        """Per id: whether the piece begins a whitespace word."""
+        return tuple(isinstance(s, str) and s.startswith(" ") for s in self.surfaces)
+
 
 class IncrementalDecoder:
     """Turns a growing token list into text increments that concatenate to the full decode.

@@ -1,7 +1,8 @@
 """What the pages say about a persona: its state, data size and evaluation headline."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from modeling.verdict import verdict
 from personas.models import DataFile, Persona, TrainingRun
 
 
@@ -19,12 +20,31 @@ class PersonaState:
 
 @dataclass(frozen=True, slots=True)
 class Headline:
+    # modeling.verdict: good | fair | poor | unknown, with its plain-words summary and advice.
+    level: str
+    summary: str
     perplexity: float | None
     baseline_perplexity: float | None
     # Share of generated (and, for reference, real) replies a style classifier attributes to
-    # the persona (modeling.evaluate.sounds_like_you).
+    # the persona (modeling.evaluate.sounds_like_you); shown only beside the verdict.
     sounds_like_you: float | None
     sounds_like_you_real: float | None = None
+    hits_at_1: float | None = None
+    baseline_hits_at_1: float | None = None
+    problems: list[str] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
+
+    @property
+    def good(self) -> bool:
+        return self.level == "good"
+
+    @property
+    def hits_at_1_percent(self) -> int | None:
+        return None if self.hits_at_1 is None else round(100 * self.hits_at_1)
+
+    @property
+    def baseline_hits_at_1_percent(self) -> int | None:
+        return None if self.baseline_hits_at_1 is None else round(100 * self.baseline_hits_at_1)
 
     @property
     def sounds_like_you_percent(self) -> int | None:
@@ -67,15 +87,27 @@ def _number(value) -> float | None:
 
 
 def headline(metrics: dict | None) -> Headline | None:
-    """Perplexity against the trigram baseline and the "sounds like you" score, when measured."""
+    """The verdict, with perplexity, Hits@1 and "sounds like you" beside it, when measured.
+
+    Models evaluated before the verdict existed get one now from their stored figures; lacking
+    the ranking figure, they never show as good."""
     if not metrics:
         return None
+    found = metrics.get("verdict")
+    found = found if isinstance(found, dict) and "level" in found else verdict(metrics)
     sounds = metrics.get("sounds_like_you")
     sounds = sounds if isinstance(sounds, dict) else {"generated": sounds}
-    found = Headline(
+    result = Headline(
+        level=str(found["level"]),
+        summary=str(found.get("summary", "")),
         perplexity=_number(metrics.get("perplexity", metrics.get("val_perplexity"))),
         baseline_perplexity=_number(metrics.get("baseline_trigram_perplexity")),
         sounds_like_you=_number(sounds.get("generated")),
         sounds_like_you_real=_number(sounds.get("real")),
+        hits_at_1=_number(metrics.get("hits_at_1")),
+        baseline_hits_at_1=_number(metrics.get("baseline_retrieval_hits_at_1")),
+        problems=[str(p) for p in found.get("problems", [])],
+        advice=[str(a) for a in found.get("advice", [])],
     )
-    return found if any(v is not None for v in (found.perplexity, found.sounds_like_you)) else None
+    measured = (result.perplexity, result.sounds_like_you, result.hits_at_1)
+    return result if any(v is not None for v in measured) else None

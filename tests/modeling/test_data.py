@@ -5,10 +5,12 @@ from modeling.config import ModelConfig
 from modeling.data import (
     ANYONE,
     PAD_MULTIPLE,
+    Example,
     addressee_id,
     addressee_table,
     collate,
     encode_context,
+    encode_target,
     make_batches,
     make_examples,
     persona_names,
@@ -82,3 +84,25 @@ def test_pairs_survive_json():
     pair = Pair(context=(("a", "b"),), response="c", addressee=None, source="s",
                 conversation="x")
     assert Pair.from_dict(pair.to_dict()) == pair
+
+
+def test_a_cut_reply_counts_only_its_whole_scored_words_and_learns_no_end():
+    tok = tokenizer()
+    config = ModelConfig(vocab_size=150, max_target_len=12)
+    long = " ".join(f"hello bob number {i} ok" for i in range(10))
+    target, words, complete = encode_target(tok, long, config)
+    assert not complete and len(target) <= config.max_target_len - 1
+    kept = tok.decode(target)
+    # Cut at a word boundary: the kept text is exactly the reply's first `words` words.
+    assert kept.split() == long.split()[:words]
+    batch = collate([Example((5,), target, ANYONE, words, complete)])
+    assert EOS not in batch.decoder_out and batch.words == words
+    short_target, short_words, short_complete = encode_target(tok, "hello bob", config)
+    assert short_complete and short_words == 3  # two words and the end of the turn
+    assert EOS in collate([Example((5,), short_target, ANYONE, short_words)]).decoder_out
+
+
+def test_role_names_mark_the_persona_in_training_and_decoding_alike():
+    tok = tokenizer()
+    ids = encode_context(tok, [("them", "hey"), ("me", "yo")], frozenset(), ModelConfig())
+    assert tok.them in ids and tok.me in ids

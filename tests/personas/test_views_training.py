@@ -135,3 +135,26 @@ def test_history_activate_older_version_and_download(ready, media_root):
 def test_download_without_model_is_404(ready):
     client, _ = ready
     assert client.get(reverse("persona_model_download", args=["sam"])).status_code == 404
+
+
+def test_headline_is_green_only_for_a_model_that_beats_the_baselines(ready, media_root):
+    client, persona = ready
+    version = make_version(persona, media_root, 1)
+    persona.active_model = version
+    persona.save()
+    # Beats the trigram, "sounds like you" 100%, but one reply for every message.
+    version.metrics = {**version.metrics, "f1": 0.2, "baseline_retrieval_f1": 0.1,
+                       "hits_at_1": 0.5, "baseline_retrieval_hits_at_1": 0.2,
+                       "sounds_like_you": {"generated": 1.0, "real": 0.9},
+                       "repeated_replies": 0.6, "repeated_tokens": 0.0, "distinct_2": 0.05}
+    version.save()
+    for url in (reverse("persona_detail", args=["sam"]), reverse("dashboard")):
+        html = client.get(url).content.decode()
+        assert 'data-verdict="poor"' in html and "badge verdict ok" not in html
+    assert "same reply to different messages" in client.get(
+        reverse("persona_detail", args=["sam"])).content.decode()
+
+    version.metrics = {**version.metrics, "repeated_replies": 0.02, "distinct_2": 0.5}
+    version.save()
+    html = client.get(reverse("persona_detail", args=["sam"])).content.decode()
+    assert 'data-verdict="good"' in html and "badge verdict ok" in html

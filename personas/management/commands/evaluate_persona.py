@@ -6,8 +6,10 @@ from personas.management.cli import find_persona
 from personas.services import storage
 
 KEYS = (
-    "perplexity", "baseline_trigram_perplexity", "f1", "baseline_retrieval_f1",
-    "distinct_1", "distinct_2", "style", "sounds_like_you", "samples",
+    "verdict", "perplexity", "baseline_trigram_perplexity", "truncated_share", "hits_at_1",
+    "baseline_retrieval_hits_at_1", "f1", "baseline_retrieval_f1", "distinct_1", "distinct_2",
+    "repeated_replies", "repeated_tokens", "mean_length", "real_mean_length", "style",
+    "sounds_like_you", "samples",
 )
 
 
@@ -46,16 +48,28 @@ class Command(BaseCommand):
             self.print_report(target, model.version, result)
 
     def print_report(self, target: str, version: int, result: dict) -> None:
-        self.stdout.write(f"{target} model v{version}")
+        verdict = result["verdict"]
+        self.stdout.write(f"{target} model v{version}: {verdict['level'].upper()}. "
+                          f"{verdict['summary']}")
+        for problem in verdict["problems"]:
+            self.stdout.write(f"  - it {problem}")
+        for tip in verdict["advice"]:
+            self.stdout.write(f"  > {tip}")
         rows = [
             ("perplexity", "perplexity", "baseline_trigram_perplexity"),
             ("token F1", "f1", "baseline_retrieval_f1"),
+            ("Hits@1/20", "hits_at_1", "baseline_retrieval_hits_at_1"),
+            ("distinct-2", "distinct_2", "baseline_retrieval_distinct_2"),
         ]
         self.stdout.write(f"{'':12}{'model':>10}{'baseline':>10}")
         for label, mine, base in rows:
             self.stdout.write(f"{label:12}{_num(result.get(mine)):>10}{_num(result.get(base)):>10}")
-        self.stdout.write(f"distinct-1/2: {_num(result.get('distinct_1'))} / "
-                          f"{_num(result.get('distinct_2'))}")
+        self.stdout.write(
+            f"repeated replies {_num(result.get('repeated_replies'))}, repeated words "
+            f"{_num(result.get('repeated_tokens'))}, mean length "
+            f"{_num(result.get('mean_length'))} words (real {_num(result.get('real_mean_length'))})"
+            f", replies cut by training {_num(result.get('truncated_share'))}"
+        )
         self.stdout.write(f"sounds like you: {_dumps(result.get('sounds_like_you'))}")
         self.stdout.write(f"style: {_dumps(result.get('style'))}")
         for sample in (result.get("samples") or [])[:5]:

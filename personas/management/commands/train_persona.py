@@ -53,9 +53,12 @@ class Command(BaseCommand):
             model = run.model
             ppl = model.metrics.get("perplexity")
             baseline = model.metrics.get("baseline_trigram_perplexity")
+            verdict = model.metrics.get("verdict") or {}
             self.stdout.write(
                 f"Model version {model.version} of {target} is active "
-                f"(validation perplexity {_fmt(ppl)}, trigram baseline {_fmt(baseline)})."
+                f"(held-out perplexity {_fmt(ppl)}, trigram baseline {_fmt(baseline)}).\n"
+                f"Verdict: {verdict.get('level', 'unknown')}: {verdict.get('summary', '')} "
+                f"Run evaluate_persona {target} for the details."
             )
             return
         if run.status == TrainingRun.Status.RUNNING:
