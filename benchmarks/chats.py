@@ -1,0 +1,164 @@
+"""Generated chats of two shapes the quality benchmark covers, written for this project.
+
+- `long_answers_csv`: a public figure answering questions (pair CSV, replies of 30-100 words).
+  Each answer talks about the question's topic with that topic's own words, so a model that
+  understands the question can tell its answer from the others.
+- `short_turns_whatsapp`: an Android WhatsApp export of short, informal turns between "Sam"
+  (the persona) and three friends, with replies that depend on what was asked.
+
+Deterministic for a seed, so benchmark figures are comparable from run to run.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+TOPICS = {
+    "public schools": ["teachers", "classrooms", "students", "reading scores"],
+    "rural hospitals": ["nurses", "clinics", "emergency rooms", "patients"],
+    "the harbour bridge": ["commuters", "ferries", "traffic", "the toll"],
+    "clean energy": ["solar farms", "wind turbines", "the grid", "power bills"],
+    "small businesses": ["shop owners", "loans", "main streets", "payroll"],
+    "housing": ["rents", "first homes", "builders", "zoning"],
+    "public transport": ["buses", "train lines", "timetables", "fares"],
+    "farming": ["farmers", "water rights", "harvests", "fertiliser prices"],
+    "policing": ["officers", "neighbourhood patrols", "response times", "trust"],
+    "veterans": ["service members", "pensions", "veterans' clinics", "families"],
+    "the arts": ["theatres", "musicians", "galleries", "festivals"],
+    "broadband": ["fibre", "rural towns", "download speeds", "providers"],
+    "tourism": ["visitors", "hotels", "the coastline", "tour operators"],
+    "child care": ["parents", "day care centres", "waiting lists", "carers"],
+    "fisheries": ["fishing fleets", "quotas", "the reef", "boat crews"],
+    "the budget": ["deficits", "spending", "taxes", "ratings agencies"],
+    "mental health": ["counsellors", "young people", "waiting times", "helplines"],
+    "sport": ["local clubs", "stadiums", "coaches", "junior leagues"],
+    "immigration": ["new arrivals", "visas", "language classes", "employers"],
+    "universities": ["tuition", "researchers", "campuses", "graduates"],
+    "water": ["dams", "droughts", "pipes", "water restrictions"],
+    "roads": ["potholes", "highways", "road safety", "freight trucks"],
+    "aged care": ["nursing homes", "pensioners", "home visits", "care workers"],
+    "libraries": ["librarians", "opening hours", "story time", "e-books"],
+    "bushfires": ["firefighters", "evacuation plans", "fuel loads", "volunteers"],
+}
+QUESTIONS = [
+    "What is your position on {topic}?",
+    "Many voters are worried about {topic}. What would you do?",
+    "Why should people trust you on {topic}?",
+    "Your opponents say you have neglected {topic}. How do you respond?",
+    "What is the first thing you would change about {topic}?",
+    "How would your plan for {topic} help ordinary families?",
+]
+OPENERS = [
+    "Look, I have said this from day one.",
+    "Let me be very clear about this.",
+    "That is a fair question, and I want to answer it properly.",
+    "I have spent years listening to people about this.",
+    "Thank you for asking, because this matters to me.",
+]
+BODY = [
+    "When it comes to {topic}, {a} deserve a government that turns up and listens.",
+    "We will put real money into {b}, not another report that sits on a shelf.",
+    "I have met {a} in every corner of this state, and they tell me the same thing about {c}.",
+    "My plan for {topic} starts with {b} and ends with {d} that people can count on.",
+    "The other side cut funding for {c}, and {a} paid the price for it.",
+    "Fixing {topic} means fixing {d} first, and that is exactly where we will start.",
+    "I will sit down with {a} in the first hundred days and agree on a plan for {b}.",
+    "Nobody should have to fight this hard for {c}, and under us they will not have to.",
+    "We will publish every number on {topic} so that {a} can hold us to account.",
+]
+CLOSERS = [
+    "That is my commitment, and I intend to keep it.",
+    "Judge me on what we deliver.",
+    "That is the difference between us and them.",
+    "I will not rest until it is done.",
+]
+
+FRIENDS = ("Alex", "Jo", "Priya")
+# (message, replies by the persona): short exchanges whose reply depends on the message.
+EXCHANGES = [
+    ("u coming to {place} tonight?", ["yeah def, {time}?", "cant tonight sorry, tmrw?"]),
+    ("did u finish the {thing}?", ["almost!! sending it in an hour", "nope still stuck on it 😩"]),
+    ("whats for dinner", ["{food} probably", "thinking {food} tbh"]),
+    ("hows work", ["busy but ok", "meetings all day ugh"]),
+    ("can u grab {food} on the way", ["sure np", "yep, anything else?"]),
+    ("where r u", ["5 min away", "at {place} already"]),
+    ("happy birthday!!! 🎉", ["aww thank youuu ❤️", "thanks!! cake later?"]),
+    ("did u see the game last night", ["yes what a finish!!", "missed it, who won?"]),
+    ("movie on saturday?", ["yes pls, what time", "ooh which one"]),
+    ("im so tired today", ["same, coffee?", "go to bed early tonight!"]),
+    ("call me when ur free", ["will do in 10", "calling now"]),
+    ("lol look at this", ["hahaha stop", "omg 😂"]),
+    ("running late sorry", ["no worries", "all good, ill grab a table"]),
+    ("how was {place}?", ["so good, we should go together", "kinda packed honestly"]),
+    ("any plans this weekend", ["hiking on sunday if its sunny", "nothing yet, u?"]),
+    ("good morning ☀️", ["morning!!", "gm, slept well?"]),
+]
+SLOTS = {
+    "place": ["the gym", "the climbing gym", "the market", "Nina's party", "the beach"],
+    "time": ["7ish", "after 8", "6:30"],
+    "thing": ["report", "slides", "essay", "tax form"],
+    "food": ["pizza", "tacos", "ramen", "curry", "pasta"],
+}
+
+
+def long_answers_csv(path: Path, pairs: int = 1000, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    names = list(TOPICS)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["question", "answer"])
+        for _ in range(pairs):
+            topic = names[rng.integers(len(names))]
+            writer.writerow([_pick(rng, QUESTIONS).format(topic=topic), _answer(rng, topic)])
+    return path
+
+
+def _answer(rng: np.random.Generator, topic: str) -> str:
+    nouns = TOPICS[topic]
+    while True:
+        sentences = [_pick(rng, OPENERS)]
+        for index in rng.choice(len(BODY), int(rng.integers(2, 6)), replace=False):
+            a, b, c, d = (nouns[i] for i in rng.permutation(4))
+            sentences.append(BODY[index].format(topic=topic, a=a, b=b, c=c, d=d))
+        sentences.append(_pick(rng, CLOSERS))
+        answer = " ".join(sentences)
+        if 30 <= len(answer.split()) <= 100:
+            return answer
+
+
+def short_turns_whatsapp(folder: Path, messages: int = 6000, seed: int = 0) -> list[Path]:
+    """One export per friend, `messages` in all."""
+    rng = np.random.default_rng(seed)
+    return [
+        _whatsapp_chat(Path(folder) / f"WhatsApp Chat with {friend}.txt", friend,
+                       messages // len(FRIENDS), rng)
+        for friend in FRIENDS
+    ]
+
+
+def _whatsapp_chat(path: Path, friend: str, messages: int, rng: np.random.Generator) -> Path:
+    when = datetime(2022, 3, 1, 8, 0)
+    lines = []
+    while len(lines) < messages:
+        for _ in range(int(rng.integers(2, 6))):
+            message, replies = EXCHANGES[rng.integers(len(EXCHANGES))]
+            slots = {k: _pick(rng, v) for k, v in SLOTS.items()}
+            when += timedelta(minutes=int(rng.integers(1, 90)))
+            lines.append(f"{_stamp(when)} - {friend}: {message.format(**slots)}")
+            when += timedelta(minutes=int(rng.integers(1, 10)))
+            lines.append(f"{_stamp(when)} - Sam: {_pick(rng, replies).format(**slots)}")
+        when += timedelta(hours=int(rng.integers(6, 30)))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%d/%m/%Y, %H:%M")
+
+
+def _pick(rng: np.random.Generator, options):
+    return options[rng.integers(len(options))]

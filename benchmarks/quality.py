@@ -1,0 +1,105 @@
+"""Reply quality end to end on three kinds of chat, printed as JSON (one object per case).
+
+Cases: `short_turns` (a generated WhatsApp chat of short informal turns), `danny` (the seed
+notebook's danny.yml, from ../shared, skipped with a reason when absent) and `long_answers`
+(generated question/answer pairs with 30-100-word answers). Each is read through `ingestion`,
+trained from the base model with a preset, and evaluated on its held-out split with
+`modeling.evaluate` (every figure, the verdict and the training seconds).
+
+Usage: .venv/bin/python benchmarks/quality.py [--base var/base_model] [--preset standard]
+       [--max-minutes 10] [--cases short_turns danny long_answers] [--set KEY=VALUE ...]
+Not part of `make test` (about 30 minutes); tests/benchmarks runs a tiny version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.chats import long_answers_csv, short_turns_whatsapp  # noqa: E402
+from ingestion import build_pairs  # noqa: E402
+from modeling.base import base_model_at, general_pairs  # noqa: E402
+from modeling.config import make_config  # noqa: E402
+from modeling.evaluate import evaluate_artifact  # noqa: E402
+from modeling.train import train  # noqa: E402
+
+DANNY = ROOT.parent / "shared" / "corpora" / "seed-notebook" / "yml" / "danny.yml"
+CASES = ("short_turns", "danny", "long_answers")
+
+
+def case_pairs(name: str, folder: Path, scale: float = 1.0):
+    """The case's training pairs, or a reason it cannot run here."""
+    if name == "short_turns":
+        return build_pairs(short_turns_whatsapp(folder, int(6000 * scale)), ["Sam"])
+    if name == "long_answers":
+        return build_pairs(long_answers_csv(folder / "answers.csv", int(1000 * scale)))
+    if name == "danny":
+        if not DANNY.is_file():
+            return f"{DANNY} is missing (it lives in ../shared beside the repository)"
+        return build_pairs(DANNY)
+    raise ValueError(f"unknown case {name!r}; choose from {CASES}")
+
+
+def run_case(name: str, base: Path | None, preset: str, overrides: dict, scale: float = 1.0,
+             max_pairs: int = 200) -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"quality-{name}-") as tmp:
+        pairs = case_pairs(name, Path(tmp), scale)
+        if isinstance(pairs, str):
+            return {"case": name, "skipped": pairs}
+        config = make_config(preset, **overrides)
+        started = time.monotonic()
+        result = train(pairs, Path(tmp) / "run", config, base_model=base,
+                       general_pairs=general_pairs() if base is not None else ())
+        seconds = time.monotonic() - started
+        report = evaluate_artifact(result.artifact_dir, max_pairs=max_pairs)
+    report.pop("samples", None)
+    return {
+        "case": name,
+        "corpus_pairs": len(pairs),
+        "base_model": base is not None,
+        "preset": preset,
+        "train_seconds": round(seconds, 1),
+        "stopped": result.metrics.get("stopped"),
+        "epochs": result.metrics.get("epochs"),
+        **report,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", type=Path, default=Path(
+        os.environ.get("DIGITAL_YOU_BASE_MODEL", ROOT / "var" / "base_model")))
+    parser.add_argument("--no-base", action="store_true", help="train from scratch")
+    parser.add_argument("--preset", default="standard")
+    parser.add_argument("--max-minutes", type=float, default=10.0)
+    parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args()
+    base = None if args.no_base else base_model_at(args.base)
+    if not args.no_base and base is None:
+        sys.exit(f"no base model at {args.base}: train one (manage.py train_base_model) "
+                 "or pass --no-base")
+    overrides = {"max_minutes": args.max_minutes, **dict(_parse(v) for v in args.set)}
+    for name in args.cases:
+        print(json.dumps(run_case(name, base, args.preset, overrides)), flush=True)
+
+
+def _parse(item: str) -> tuple[str, object]:
+    key, _, value = item.partition("=")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+if __name__ == "__main__":
+    main()
