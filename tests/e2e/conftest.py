@@ -22,12 +22,11 @@ def chromium() -> str:
 @pytest.fixture
 def server(tmp_path):
     """Base URL of a Daphne server with a task worker, on their own database and files."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT")
-    }
+    # As `make run` starts it: no DJANGO_DEBUG, plain HTTP.
+    unset = ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "DJANGO_DEBUG")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         DIGITAL_YOU_VAR=str(tmp_path / "var"),
-        DJANGO_DEBUG="0",
         DJANGO_SECURE_COOKIES="0",
         DJANGO_SETTINGS_MODULE="avatar_site.settings",
         DIGITAL_YOU_TRAIN_OVERRIDES=json.dumps(TINY),
