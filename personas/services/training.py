@@ -356,6 +356,12 @@ def _train(run: TrainingRun, resume: bool, reporter: _Reporter, work_dir: Path):
     )
 
 
+def chat_addressees(table: list[str]) -> list[str]:
+    """The names the chat page offers: the model's addressee table without its row 0, the
+    "anyone" fallback, which the page offers as its own first option."""
+    return list(table[1:])
+
+
 def _record_model(run: TrainingRun, result) -> ModelVersion:
     artifact_path = _store_artifact(run, Path(result.artifact_dir))
     metrics = {**result.metrics, **_evaluate(storage.local_dir(artifact_path))}
@@ -367,7 +373,7 @@ def _record_model(run: TrainingRun, result) -> ModelVersion:
             version=latest + 1,
             artifact_path=artifact_path,
             metrics=metrics,
-            addressees=list(result.addressees),
+            addressees=chat_addressees(result.addressees),
         )
         activate_model(run.persona, version)
     storage.delete_tree(f"{run.work_dir_name()}/checkpoints")  # only needed to resume
