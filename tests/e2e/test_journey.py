@@ -60,12 +60,15 @@ def journey(page: Page, base: str) -> None:
     expect(live).to_be_visible()
     page.wait_for_selector("#live-run:not([data-status=queued])", timeout=120_000)
     shot(page, "06-training-live")
+    running_states_seen = same_state_everywhere_while_running(page)
+    assert running_states_seen >= 1
     # The panel reloads the page once the run ends: the history then shows the new model.
     page.wait_for_selector(".runs .run-succeeded, .runs .run-failed", timeout=240_000)
     assert page.locator(".runs .run-failed").count() == 0, page.locator(".run-error").inner_text()
     expect(page.locator("#live-run")).to_have_attribute("data-status", "succeeded")
     assert int(page.locator("canvas[data-role=loss-chart]").get_attribute("data-points")) >= 1
     shot(page, "07-training-done")
+    perplexity_axis_is_log_with_real_labels(page)
 
     # Chat: the message shows at once, the reply streams in several frames.
     page.click("text=Chat with Sam")
@@ -96,3 +99,49 @@ def journey(page: Page, base: str) -> None:
     page.goto(base + "/")
     expect(page.locator(".persona-card")).to_contain_text("Ready")
     shot(page, "11-dashboard-ready")
+
+
+# One snapshot of everything on the training page that names the run's state, taken in a
+# single script run so no frame can land between its parts.
+SNAPSHOT = """() => {
+  const panel = document.getElementById("live-run");
+  const row = document.querySelector("tr[data-run]");
+  return {
+    status: panel.dataset.status,
+    percent: panel.querySelector("[data-role=bar]").dataset.percent,
+    detail: panel.querySelector("[data-role=detail]").textContent,
+    badge: document.getElementById("persona-state").textContent.trim(),
+    row: row ? row.querySelector("[data-role=run-status]").textContent.trim() : null,
+  };
+}"""
+
+
+def same_state_everywhere_while_running(page: Page) -> int:
+    """The live panel, the header badge and the run's row agree on every snapshot while the
+    run trains (they used to say 100%, "Training 0%" and "Queued" at once)."""
+    seen = 0
+    while True:
+        state = page.evaluate(SNAPSHOT)
+        if state["status"] != "running":
+            return seen
+        seen += 1
+        assert state["badge"] == f"Training {round(float(state['percent']))}%", state
+        assert state["row"] == "Training", state
+        page.wait_for_timeout(150)
+
+
+def perplexity_axis_is_log_with_real_labels(page: Page) -> None:
+    """The validation-perplexity curve of the issue (9,045 falling to 370): a log axis whose
+    labels are values on the curve or powers of ten between, never a padded or negative end."""
+    assert page.locator("canvas[data-role=ppl-chart]").get_attribute("data-scale") == "log"
+    labels = page.evaluate("""() => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 460; canvas.height = 180;
+      document.body.appendChild(canvas);
+      const ys = [9045, 2100, 800, 512, 420, 370];
+      window.DYChart.draw(canvas, ys.map((y, i) => ({x: (i + 1) * 10, y: y})), {log: true});
+      const labels = JSON.parse(canvas.dataset.labels);
+      canvas.remove();
+      return labels;
+    }""")
+    assert labels == ["9045", "1000", "370.0"], labels
