@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
 	@touch $@
 
-run: export DJANGO_DEBUG ?= 1
+# Debug pages stay off (people share links to this server): DJANGO_DEBUG=1 make run turns them
+# on for development. It serves plain HTTP, so cookies cannot be Secure-only here.
+run: export DJANGO_SECURE_COOKIES ?= 0
 run: setup
 	@$(MANAGE) collectstatic --noinput -v0
 	@bin/run.sh

@@ -4,7 +4,7 @@ from .cleaning import CleaningPolicy
 from .errors import EmptyExport, IngestionError, UnsafeArchive, UnsupportedFormat
 from .export import write_corpus
 from .pairs import build_pairs, iter_pairs
-from .participants import suggest_identity
+from .participants import suggest_identities, suggest_identity
 from .reader import iter_messages
 from .records import Conversation, Message, Pair, Turn
 from .summary import inspect
@@ -25,6 +25,7 @@ __all__ = [
     "iter_messages",
     "iter_pairs",
     "iter_turns",
+    "suggest_identities",
     "suggest_identity",
     "write_corpus",
 ]

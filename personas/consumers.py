@@ -4,7 +4,6 @@ Chat state lives in the database (any web process can continue any chat); decodi
 worker threads so one slow reply never blocks the event loop or other chats."""
 
 import asyncio
-import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -17,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from personas.models import ChatMessage, Conversation, TrainingRun
+from personas.parsing import parse_frame, parse_id
 from personas.services import access, events
 from personas.services.chat import NoModel, decode_options, reply_stream
 from personas.services.training import cancel_training, mark_stale_runs, progress_frame
@@ -48,10 +48,7 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
 
     @classmethod
     async def decode_json(cls, text_data):
-        try:
-            return json.loads(text_data)
-        except ValueError:
-            return None
+        return parse_frame(text_data)
 
 
 def too_long() -> str:
@@ -114,9 +111,8 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
         if len(text_data) > settings.CHAT_MAX_MESSAGE_CHARS + FRAME_OVERHEAD_CHARS:
             await self.send_error(too_long())
             return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
+        content = parse_frame(text_data)
+        if content is None:
             await self.send_error("Malformed message: not JSON.")
             return
         try:
@@ -165,9 +161,10 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
         wanted = content.get("conversation")
         if wanted in (None, ""):
             return self.access.new_conversation(addressee=addressee).pk
-        if not isinstance(wanted, int | str) or not str(wanted).isdigit():
+        conversation_id = parse_id(wanted)
+        if conversation_id is None:
             raise ChatRefused("conversation must be an id.")
-        conversation = self.access.conversations().filter(pk=int(wanted)).first()
+        conversation = self.access.conversations().filter(pk=conversation_id).first()
         if conversation is None:
             raise ChatRefused("No such conversation.")
         if "addressee" in content and conversation.addressee != addressee:
@@ -330,10 +327,7 @@ class TrainingConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            content = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            content = None
+        content = parse_frame(text_data) if text_data is not None else None
         if isinstance(content, dict) and content.get("type") == "cancel":
             await database_sync_to_async(self.cancel)()
         else:

@@ -102,6 +102,9 @@ class TrainingRun(models.Model):
     val_perplexity = models.FloatField(null=True, blank=True)
     tokens_per_s = models.FloatField(null=True, blank=True)
     eta_s = models.FloatField(null=True, blank=True)
+    # What a running run does before its first step (loading, reading, counts): shown instead of
+    # "0%" during the half minute or so before training proper begins.
+    phase = models.CharField(max_length=200, blank=True)
     # Points for the live curves: [{"step", "epoch", "train_loss", "val_perplexity"}].
     history = models.JSONField(default=list, blank=True)
     cancel_requested = models.BooleanField(default=False)

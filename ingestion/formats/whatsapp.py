@@ -79,6 +79,11 @@ FILE_ATTACHED_RE = re.compile(
     r"|file allegato|bestand bijgevoegd)\)$"
 )
 CREATED_RE = re.compile(r"created group [\"“](.+?)[\"”]")
+# A group's subject as its system lines give it: when created, and after each rename.
+SUBJECT_RE = re.compile(
+    r"(?:created group|changed the (?:subject|group name)(?: from [\"“].*?[\"”])? to)"
+    r" [\"“](.+?)[\"”]"
+)
 GROUP_WORDS = ("group", "Gruppe", "grupo", "groupe", "gruppo", "groep")
 EDITED_SUFFIX = "\u200e<This message was edited>"
 TITLE_RE = re.compile(
@@ -100,11 +105,9 @@ def looks_like(head: str) -> bool:
 
 
 def chat_title(doc: Document, headers: list[re.Match]) -> str:
-    """The export's file name carries the chat title; a renamed file falls back to the content."""
-    parts = PurePath(doc.name).parts
-    stem = PurePath(parts[-1]).stem
-    if stem.lstrip("_") == "chat" and len(parts) > 1:
-        stem = PurePath(parts[-2]).stem  # iOS: "WhatsApp Chat - NAME.zip" holding _chat.txt
+    """The export's file name carries the chat title; a renamed file falls back to the content.
+    Also the conversation's id, which exclusions are stored by: keep it stable."""
+    stem = _file_stem(doc)
     found = TITLE_RE.match(stem)
     if found:
         return found.group(1).strip()
@@ -115,6 +118,37 @@ def chat_title(doc: Document, headers: list[re.Match]) -> str:
         if created := CREATED_RE.search(header["rest"]):
             return created.group(1)
     return stem.strip() or "WhatsApp chat"
+
+
+def shown_title(doc: Document, headers: list[re.Match], title: str, is_group: bool) -> str:
+    """What the chat is called on the pages (who the persona talks to): a group's latest
+    subject when its file was renamed, and "the group in FILE" when it has none."""
+    if TITLE_RE.match(_file_stem(doc)):
+        return title
+    subjects = [m.group(1) for header in headers if (m := SUBJECT_RE.search(header["rest"]))]
+    if subjects:
+        return subjects[-1]
+    return group_title(doc) if is_group and title == _file_stem(doc).strip() else title
+
+
+def _file_stem(doc: Document) -> str:
+    parts = PurePath(doc.name).parts
+    stem = PurePath(parts[-1]).stem
+    if stem.lstrip("_") == "chat" and len(parts) > 1:
+        stem = PurePath(parts[-2]).stem  # iOS: "WhatsApp Chat - NAME.zip" holding _chat.txt
+    return stem
+
+
+def group_title(doc: Document) -> str:
+    return f"the group in {PurePath(doc.name).name}"
+
+
+def _now_a_group(conversation: Conversation, doc: Document) -> None:
+    """A chat found to be a group only while parsing: a title that was just the file's name
+    becomes "the group in FILE" (the chat page lists it as someone to talk to)."""
+    conversation.is_group = True
+    if conversation.title == conversation.id == _file_stem(doc).strip():
+        conversation.title = group_title(doc)
 
 
 def parse(documents: Sequence[Document], report: ParseReport) -> Iterator[MessageRow]:
@@ -223,14 +257,15 @@ def parse_document(doc: Document, report: ParseReport) -> Iterator[MessageRow]:
         cut = m["rest"].find(": ")
         if 0 < cut <= 80 and not m["rest"][cut + 2 :].startswith("\u200e"):
             authors[m["rest"][:cut]] = None
+    is_group = len(authors) > 2
     title = chat_title(doc, headers)
     conversation = report.add_conversation(
         Conversation(
             id=title,
-            title=title,
+            title=shown_title(doc, headers, title, is_group),
             source=doc.name,
             participants=list(authors),
-            is_group=len(authors) > 2,
+            is_group=is_group,
             format=FORMAT,
         )
     )
@@ -279,7 +314,7 @@ def _parse_lines(doc, marker, order, conversation, report) -> Iterator[MessageRo
                 text = rest.strip("\u200e")
                 pending = (stamp, "", text, conv_id, name, number, "system", None, None)
                 if not conversation.is_group and any(w in rest for w in GROUP_WORDS):
-                    conversation.is_group = True
+                    _now_a_group(conversation, doc)
                 continue
             kind = "text"
             if text in SPECIAL_TEXTS or text[-1:] in ")>" or text[:1] in "\u200e<":
@@ -288,8 +323,8 @@ def _parse_lines(doc, marker, order, conversation, report) -> Iterator[MessageRo
             if author not in authors and kind == "text":
                 authors.add(author)
                 conversation.participants.append(author)
-                if len(authors) > 2:
-                    conversation.is_group = True
+                if len(authors) > 2 and not conversation.is_group:
+                    _now_a_group(conversation, doc)
     if pending is not None:
         yield _continued(pending, extra) if extra else pending
 

@@ -124,7 +124,7 @@ def decode_options(strategy: str, raw: dict) -> dict:
             continue
         try:
             number = kind(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int() of JSON's 1e999
             raise ValueError(f"{name} must be a number.") from None
         if number != number:  # NaN
             raise ValueError(f"{name} must be a number.")

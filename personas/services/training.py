@@ -15,6 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from personas.models import DataFile, ModelVersion, Persona, TrainingRun
 from personas.services import events, storage
@@ -142,6 +144,9 @@ def progress_frame(run: TrainingRun) -> dict:
         "type": "progress",
         "run": run.pk,
         "status": run.status,
+        # Every element of the page that names the run's state shows these (training.js).
+        "status_label": run.get_status_display(),
+        "started": date_format(localtime(run.started_at), "M j, H:i") if run.started_at else "",
         "preset": run.preset,
         "step": run.step,
         "total_steps": run.total_steps,
@@ -151,6 +156,7 @@ def progress_frame(run: TrainingRun) -> dict:
         "val_perplexity": run.val_perplexity,
         "tokens_per_s": run.tokens_per_s,
         "eta_s": run.eta_s,
+        "phase": run.phase,
         "error": run.error,
         "cancel_requested": run.cancel_requested,
         "attempts": run.attempts,
@@ -334,16 +340,36 @@ def _readable(exc: Exception) -> str:
     return f"Training failed unexpectedly ({type(exc).__name__}: {exc}); the previous model stays."
 
 
+def _set_phase(run: TrainingRun, phase: str) -> None:
+    run.phase = phase
+    TrainingRun.objects.filter(pk=run.pk).update(phase=phase, heartbeat_at=timezone.now())
+    events.broadcast(events.training_group(run.pk), progress_frame(run))
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _train(run: TrainingRun, resume: bool, reporter: _Reporter, work_dir: Path):
+    _set_phase(run, "loading TensorFlow…")
     from modeling.base import base_model_at, general_pairs
     from modeling.config import make_config
     from modeling.train import train
 
     config = make_config(run.preset, **run.overrides)  # a bad override fails before any work
+    files = run.persona.files.filter(status=DataFile.Status.PARSED).count()
+    _set_phase(run, f"reading {_plural(files, 'file')}…")
     pairs = persona_pairs(run.persona)
     base_model = base_model_at(settings.BASE_MODEL_DIR)
     # The chatterbot corpus is read only when there is a base model to continue.
     general = general_pairs() if base_model is not None else ()
+    extra = f" plus {_plural(len(general), 'general pair')}" if general else ""
+    # modeling.train reports nothing before its first step; these are its next stages.
+    _set_phase(
+        run,
+        f"{_plural(len(pairs), 'training pair')} from {_plural(files, 'file')}{extra}; "
+        "training the tokenizer and building the model…",
+    )
     return train(
         pairs,
         work_dir,
@@ -354,6 +380,12 @@ def _train(run: TrainingRun, resume: bool, reporter: _Reporter, work_dir: Path):
         base_model=base_model,
         general_pairs=general,
     )
+
+
+def chat_addressees(table: list[str]) -> list[str]:
+    """The names the chat page offers: the model's addressee table without its row 0, the
+    "anyone" fallback, which the page offers as its own first option."""
+    return list(table[1:])
 
 
 def _record_model(run: TrainingRun, result) -> ModelVersion:
@@ -367,7 +399,7 @@ def _record_model(run: TrainingRun, result) -> ModelVersion:
             version=latest + 1,
             artifact_path=artifact_path,
             metrics=metrics,
-            addressees=list(result.addressees),
+            addressees=chat_addressees(result.addressees),
         )
         activate_model(run.persona, version)
     storage.delete_tree(f"{run.work_dir_name()}/checkpoints")  # only needed to resume

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Sum
 
-from ingestion import IngestionError, inspect
+from ingestion import IngestionError, inspect, suggest_identities
 from personas.models import DataFile, Persona
 from personas.services import events, storage
 
@@ -83,6 +83,22 @@ def _push_status(data_file: DataFile) -> None:
     )
 
 
+def _preselect_identity(persona: Persona) -> None:
+    """Pre-select the likely author while all files are related (share an author); the user
+    can change it. Files that share nobody may be chats of different people: then a selection
+    that is one group's suggestion is dropped and the user picks, so that ticking their own
+    name never adds an unrelated person to it."""
+    parsed = persona.files.filter(status=DataFile.Status.PARSED).order_by("pk")
+    suggestions = [name for _, name in suggest_identities([f.summary for f in parsed])]
+    if len(suggestions) == 1 and not persona.identities:
+        persona.identities = suggestions
+    elif len(suggestions) > 1 and persona.identities in ([name] for name in suggestions):
+        persona.identities = []
+    else:
+        return
+    persona.save(update_fields=["identities", "updated_at"])
+
+
 def parse_data_file(data_file: DataFile) -> DataFile:
     """Read the file's summary (format, conversations, participants); failures are recorded."""
     data_file.status = DataFile.Status.PARSING
@@ -102,12 +118,8 @@ def parse_data_file(data_file: DataFile) -> DataFile:
         summary["path"] = data_file.original_name
         data_file.summary, data_file.format = summary, summary.get("format", "")
         data_file.status, data_file.error = DataFile.Status.PARSED, ""
-        suggested = summary.get("suggested_identity")
-        persona = data_file.persona
-        if suggested and not persona.identities:
-            # The suggested identity is pre-selected; the user can change it.
-            persona.identities = [suggested]
-            persona.save(update_fields=["identities", "updated_at"])
     data_file.save(update_fields=["status", "error", "summary", "format"])
+    if data_file.status == DataFile.Status.PARSED:
+        _preselect_identity(data_file.persona)
     _push_status(data_file)
     return data_file

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from personas.parsing import parse_id
 from personas.services.access import (
     ChatAccess,
     chat_access_for_share,
@@ -37,9 +38,10 @@ def _current(access: ChatAccess, request):
     wanted = request.GET.get("c", "")
     if not wanted:
         return None
-    if not wanted.isdigit():
+    conversation_id = parse_id(wanted)
+    if conversation_id is None:
         raise Http404("No such conversation.")
-    conversation = access.conversations().filter(pk=int(wanted)).first()
+    conversation = access.conversations().filter(pk=conversation_id).first()
     if conversation is None:
         raise Http404("No such conversation.")
     return conversation

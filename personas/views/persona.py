@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ingestion import IngestionError, suggest_identity
+from ingestion import IngestionError, suggest_identities
 from personas.forms import DeletePersonaForm, IdentityForm, ShareUserForm, TrainForm
 from personas.models import DataFile, Persona
 from personas.services import corpus, deletion
@@ -93,11 +93,20 @@ def _pairs_preview(persona: Persona, parsed: list[DataFile]) -> tuple[list, str]
     return pairs, ""
 
 
+def identity_suggestions(parsed: list[DataFile]) -> list[tuple[str, list[str]]]:
+    """(likely you, the files it is suggested for), one per group of related files."""
+    return [
+        (name, [parsed[i].original_name for i in indices])
+        for indices, name in suggest_identities([f.summary for f in parsed])
+    ]
+
+
 def _identity_form(persona: Persona, parsed: list[DataFile], data=None) -> IdentityForm:
     authors = [name for name, _ in _authors(parsed)]
-    selected = persona.identities or [
-        name for name in [suggest_identity([f.summary for f in parsed])] if name
-    ]
+    suggestions = identity_suggestions(parsed)
+    # Unrelated files may be chats of different people: pre-ticking one of them would train on
+    # both once the user also ticks their own name, so then nothing is pre-ticked.
+    selected = persona.identities or [name for name, _ in suggestions[:1] if len(suggestions) == 1]
     return IdentityForm(
         data,
         authors=authors,
@@ -121,6 +130,7 @@ def _context(request, persona: Persona, **overrides) -> dict:
         "parsed": parsed,
         "authors": _authors(parsed),
         "identity_form": _identity_form(persona, parsed),
+        "identity_suggestions": identity_suggestions(parsed),
         "conversations": _conversation_choices(persona, parsed),
         "pairs": pairs,
         "pairs_error": pairs_error,

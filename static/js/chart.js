@@ -1,4 +1,7 @@
-// A tiny line chart on <canvas>: one series, axes with min/max labels, no library.
+// A tiny line chart on <canvas>: one series, no library. The y axis is labelled with real
+// values only (the lowest and highest point, and on a log scale the powers of ten between);
+// the room left around the line is never printed. A log scale suits perplexity, which falls
+// from thousands to hundreds in the first epoch and would flatten the rest of a linear curve.
 (function () {
   "use strict";
 
@@ -10,7 +13,20 @@
     return value.toFixed(2);
   }
 
-  // points: [{x, y}] in order; options: {color, empty}
+  // The values to label, highest first: real values on the axis, never the padded ends.
+  function ticks(low, high, log) {
+    const values = [high];
+    if (log) {
+      for (let power = Math.floor(Math.log10(high)); Math.pow(10, power) > low; power -= 1) {
+        const value = Math.pow(10, power);
+        if (value < high) values.push(value);
+      }
+    }
+    if (low < high) values.push(low);
+    return values;
+  }
+
+  // points: [{x, y}] in order; options: {color, empty, log}
   function draw(canvas, points, options) {
     const opts = options || {};
     const ratio = window.devicePixelRatio || 1;
@@ -24,37 +40,49 @@
     ctx.font = "12px system-ui, sans-serif";
     ctx.fillStyle = "#667085";
 
-    const data = points.filter(function (p) { return p && isFinite(p.x) && isFinite(p.y); });
+    const data = points.filter(function (p) {
+      return p && isFinite(p.x) && isFinite(p.y) && (!opts.log || p.y > 0);
+    });
     canvas.dataset.points = String(data.length);
+    canvas.dataset.scale = opts.log ? "log" : "linear";
+    canvas.dataset.labels = "[]";
     if (!data.length) {
       ctx.textAlign = "center";
       ctx.fillText(opts.empty || "Waiting for the first numbers…", width / 2, height / 2);
       return;
     }
     const left = 48, right = 12, top = 10, bottom = 24;
+    const t = opts.log ? Math.log10 : function (y) { return y; };
     const xs = data.map(function (p) { return p.x; });
     const ys = data.map(function (p) { return p.y; });
     let xMin = Math.min.apply(null, xs), xMax = Math.max.apply(null, xs);
-    let yMin = Math.min.apply(null, ys), yMax = Math.max.apply(null, ys);
+    const low = Math.min.apply(null, ys), high = Math.max.apply(null, ys);
     if (xMax === xMin) { xMax = xMin + 1; }
-    if (yMax === yMin) { yMax += 0.5; yMin -= 0.5; }
-    const pad = (yMax - yMin) * 0.08;
-    yMin -= pad; yMax += pad;
+    let tMin = t(low), tMax = t(high);
+    if (tMax === tMin) { tMax += 0.5; tMin -= 0.5; }
+    const pad = (tMax - tMin) * 0.08;  // room around the line, in the scale's own units
+    tMin -= pad; tMax += pad;
     const sx = function (x) { return left + ((x - xMin) / (xMax - xMin)) * (width - left - right); };
-    const sy = function (y) { return top + (1 - (y - yMin) / (yMax - yMin)) * (height - top - bottom); };
+    const sy = function (y) { return top + (1 - (t(y) - tMin) / (tMax - tMin)) * (height - top - bottom); };
+
+    // Labels closer than a line of text to one already placed are dropped (never the ends).
+    const labels = [];
+    ticks(low, high, opts.log).forEach(function (value, i, all) {
+      const end = i === 0 || i === all.length - 1;
+      const near = labels.some(function (placed) { return Math.abs(sy(placed) - sy(value)) < 14; });
+      if (end || !near) labels.push(value);
+    });
+    canvas.dataset.labels = JSON.stringify(labels.map(format));
 
     ctx.strokeStyle = "#e3e7ef";
     ctx.lineWidth = 1;
     ctx.beginPath();
-    [yMin, (yMin + yMax) / 2, yMax].forEach(function (y) {
-      ctx.moveTo(left, sy(y)); ctx.lineTo(width - right, sy(y));
-    });
+    labels.forEach(function (y) { ctx.moveTo(left, sy(y)); ctx.lineTo(width - right, sy(y)); });
     ctx.stroke();
 
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    ctx.fillText(format(yMax), left - 6, sy(yMax));
-    ctx.fillText(format(yMin), left - 6, sy(yMin));
+    labels.forEach(function (y) { ctx.fillText(format(y), left - 6, sy(y)); });
     ctx.textAlign = "left";
     ctx.textBaseline = "alphabetic";
     ctx.fillText("step " + Math.round(xMin), left, height - 6);

@@ -1,5 +1,7 @@
 // Live training progress: frames from the training websocket (the database row is the truth;
-// the server pushes it), with polling of the status endpoint while the socket is down.
+// the server pushes it), with polling of the status endpoint while the socket is down. Every
+// element of the page that shows the run's state renders the same frame: the live panel, the
+// persona's state badge in the header and the run's row under "Runs and models".
 (function () {
   "use strict";
   const panel = document.getElementById("live-run");
@@ -31,16 +33,32 @@
     return Math.floor(m / 60) + " h " + (m % 60) + " min";
   }
 
+  // The header badge and the run's table row, outside the panel.
+  function renderElsewhere(frame, active) {
+    const state = document.getElementById("persona-state");
+    if (state && active) {
+      state.textContent = "Training " + (frame.percent || 0) + "%";
+      state.className = "badge state-training";
+    }
+    const row = document.querySelector('tr[data-run="' + frame.run + '"]');
+    if (!row) return;
+    const badge = row.querySelector('[data-role="run-status"]');
+    badge.textContent = frame.status_label || frame.status;
+    badge.className = "badge run-" + frame.status;
+    if (frame.started) row.querySelector('[data-role="run-started"]').textContent = frame.started;
+  }
+
   function render(frame) {
     run = frame;
     const active = ACTIVE.indexOf(frame.status) >= 0;
+    renderElsewhere(frame, active);
     panel.dataset.status = frame.status;
     let label = LABELS[frame.status] || frame.status;
     if (frame.status === "running" && frame.cancel_requested) label = "Cancelling…";
     part("status").textContent = label;
     let detail = "";
     if (frame.status === "running") {
-      detail = frame.total_steps ? frame.percent + "%" : "preparing the data and the model…";
+      detail = frame.total_steps ? frame.percent + "%" : frame.phase || "preparing…";
     }
     part("detail").textContent = detail;
     window.DY.setProgress(part("bar"), frame.percent);
@@ -64,7 +82,7 @@
     window.DYChart.draw(part("ppl-chart"), history.filter(function (p) {
       return p.val_perplexity !== null && p.val_perplexity !== undefined;
     }).map(function (p) { return { x: p.step, y: p.val_perplexity }; }),
-    { color: "#1f8a4c", empty: "Measured at the end of each epoch" });
+    { color: "#1f8a4c", empty: "Measured at the end of each epoch", log: true });
     if (!active && startedActive && !finished) {
       // The run ended while we watched: reload so history, model and badges are current.
       finished = true;

@@ -2,134 +2,25 @@
 sign up -> create persona -> upload the sample export -> pick identity -> train (tiny) ->
 progress reaches done -> chat with streamed frames -> reload shows the conversation.
 
-Runs Debian's chromium (/usr/bin/chromium; `.ci/run` installs it) headless through
-Playwright, a Daphne server and a `db_worker` on a temporary database and media folder.
-Screenshots of each page go to test-artifacts/e2e/."""
+The browser, server and worker come from conftest.py; screenshots of each page go to
+test-artifacts/e2e/."""
 
-import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
+
+from tests.e2e.support import shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "samples" / "whatsapp-sample.txt"
-ARTIFACTS = REPO / "test-artifacts" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "whatsapp-sample.txt"
 PASSWORD = "correct-horse-battery-42"
-# The documented knob that shrinks every run started from the web (see settings.TRAIN_OVERRIDES).
-TINY = {
-    "epochs": 2, "vocab_size": 200, "embedding_dim": 16, "hidden_size": 32, "batch_size": 16,
-    "max_source_len": 24, "max_target_len": 12, "sampled_softmax": 0, "jit_compile": False,
-    "max_minutes": 2, "seed": 0,
-}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, processes: list[subprocess.Popen], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for process in processes:
-            if process.poll() is not None:
-                raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
-@pytest.fixture
-def server(tmp_path):
-    """Base URL of a Daphne server with a task worker, on their own database and files."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT")
-    }
-    env.update(
-        DIGITAL_YOU_VAR=str(tmp_path / "var"),
-        DJANGO_DEBUG="0",
-        DJANGO_SECURE_COOKIES="0",
-        DJANGO_SETTINGS_MODULE="avatar_site.settings",
-        DIGITAL_YOU_TRAIN_OVERRIDES=json.dumps(TINY),
-        PYTHONUNBUFFERED="1",
-        TF_CPP_MIN_LOG_LEVEL="2",
-    )
-    manage = [sys.executable, str(REPO / "manage.py")]
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        subprocess.run(manage + command + ["-v0"], env=env, cwd=REPO, check=True, timeout=120)
-    port = free_port()
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    processes = []
-    for name, args in (
-        ("worker", manage + ["db_worker", "--queue-name", "default"]),
-        ("web", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                 "avatar_site.asgi:application"]),
-    ):
-        out = (logs / f"{name}.log").open("w")
-        processes.append(
-            subprocess.Popen(args, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base + "/accounts/login/", processes)
-        yield base
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for log in logs.iterdir():
-            (ARTIFACTS / log.name).write_text(log.read_text(errors="replace"))
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def test_journey(server):
-    assert Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install -y chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.set_default_timeout(30_000)
-        problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on(
-            "console",
-            lambda m: problems.append(m.text)
-            if m.type == "error" and "Content Security Policy" in m.text
-            else None,
-        )
-        try:
-            journey(page, server)
-        finally:
-            shot(page, "last-page")
-            browser.close()
-        assert problems == []
+def test_journey(page, server):
+    journey(page, server)
 
 
 def journey(page: Page, base: str) -> None:
@@ -169,12 +60,15 @@ def journey(page: Page, base: str) -> None:
     expect(live).to_be_visible()
     page.wait_for_selector("#live-run:not([data-status=queued])", timeout=120_000)
     shot(page, "06-training-live")
+    running_states_seen = same_state_everywhere_while_running(page)
+    assert running_states_seen >= 1
     # The panel reloads the page once the run ends: the history then shows the new model.
     page.wait_for_selector(".runs .run-succeeded, .runs .run-failed", timeout=240_000)
     assert page.locator(".runs .run-failed").count() == 0, page.locator(".run-error").inner_text()
     expect(page.locator("#live-run")).to_have_attribute("data-status", "succeeded")
     assert int(page.locator("canvas[data-role=loss-chart]").get_attribute("data-points")) >= 1
     shot(page, "07-training-done")
+    perplexity_axis_is_log_with_real_labels(page)
 
     # Chat: the message shows at once, the reply streams in several frames.
     page.click("text=Chat with Sam")
@@ -205,3 +99,49 @@ def journey(page: Page, base: str) -> None:
     page.goto(base + "/")
     expect(page.locator(".persona-card")).to_contain_text("Ready")
     shot(page, "11-dashboard-ready")
+
+
+# One snapshot of everything on the training page that names the run's state, taken in a
+# single script run so no frame can land between its parts.
+SNAPSHOT = """() => {
+  const panel = document.getElementById("live-run");
+  const row = document.querySelector("tr[data-run]");
+  return {
+    status: panel.dataset.status,
+    percent: panel.querySelector("[data-role=bar]").dataset.percent,
+    detail: panel.querySelector("[data-role=detail]").textContent,
+    badge: document.getElementById("persona-state").textContent.trim(),
+    row: row ? row.querySelector("[data-role=run-status]").textContent.trim() : null,
+  };
+}"""
+
+
+def same_state_everywhere_while_running(page: Page) -> int:
+    """The live panel, the header badge and the run's row agree on every snapshot while the
+    run trains (they used to say 100%, "Training 0%" and "Queued" at once)."""
+    seen = 0
+    while True:
+        state = page.evaluate(SNAPSHOT)
+        if state["status"] != "running":
+            return seen
+        seen += 1
+        assert state["badge"] == f"Training {round(float(state['percent']))}%", state
+        assert state["row"] == "Training", state
+        page.wait_for_timeout(150)
+
+
+def perplexity_axis_is_log_with_real_labels(page: Page) -> None:
+    """The validation-perplexity curve of the issue (9,045 falling to 370): a log axis whose
+    labels are values on the curve or powers of ten between, never a padded or negative end."""
+    assert page.locator("canvas[data-role=ppl-chart]").get_attribute("data-scale") == "log"
+    labels = page.evaluate("""() => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 460; canvas.height = 180;
+      document.body.appendChild(canvas);
+      const ys = [9045, 2100, 800, 512, 420, 370];
+      window.DYChart.draw(canvas, ys.map((y, i) => ({x: (i + 1) * 10, y: y})), {log: true});
+      const labels = JSON.parse(canvas.dataset.labels);
+      canvas.remove();
+      return labels;
+    }""")
+    assert labels == ["9045", "1000", "370.0"], labels

@@ -46,3 +46,23 @@ def test_jsonl_export_keeps_everything():
     assert rows[0]["context"] == [["Maya", "Hi 😄"], ["Maya", "there?"]]
     assert rows[0]["addressee"] == "Maya" and rows[1]["addressee"] is None
     assert "😄" in out.getvalue()
+
+
+def test_one_suggestion_per_group_of_files_that_share_an_author():
+    def summary(*conversations):
+        return {
+            "conversation_list": [
+                {"id": str(i), "participants": people} for i, people in enumerate(conversations)
+            ],
+            "participants": {name: 1 for people in conversations for name in people},
+        }
+
+    from ingestion import suggest_identities
+
+    summaries = [
+        summary(["Sam", "Alex"]),
+        summary(["Misty", "Brock"]),
+        summary(["Sam", "Jo"]),  # shares Sam with the first file: the same group
+    ]
+    # Ties go to the later name, as suggest_identity's do.
+    assert suggest_identities(summaries) == [([0, 2], "Sam"), ([1], "Misty")]

@@ -11,8 +11,6 @@ from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO / ".." / "shared"
-DANNY = SHARED / "corpora" / "seed-notebook" / "yml" / "danny.yml"
 WHATSAPP_SAMPLE = REPO / "samples" / "whatsapp-sample.txt"
 
 

@@ -11,7 +11,8 @@ from personas.models import DataFile, Persona, TrainingRun
 from personas.services import storage
 from personas.services.training import create_run, run_training
 from personas.services.uploads import parse_data_file, store_upload
-from tests.personas.support import DANNY, TINY_OVERRIDES, TINY_PAIRS, upload
+from tests.needs import SEED, shared
+from tests.personas.support import TINY_OVERRIDES, TINY_PAIRS, upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -50,13 +51,14 @@ def tiny_settings() -> list[str]:
 
 
 def test_cli_chain_on_danny(media_root, settings, monkeypatch):
+    danny = shared(SEED / "yml" / "danny.yml")
     settings.EVALUATION_MAX_PAIRS = 8
-    out = run("import_chats", "ana/danny", str(DANNY))
+    out = run("import_chats", "ana/danny", str(danny))
     assert "danny.yml: yaml" in out
     pairs = int(out.rsplit(";", 1)[1].split()[0])
     assert pairs > 1000
     persona = Persona.objects.get(owner__username="ana", slug="danny")
-    assert "already imported" in run("import_chats", "ana/danny", str(DANNY))
+    assert "already imported" in run("import_chats", "ana/danny", str(danny))
     assert persona.files.count() == 1
 
     out = run("train_persona", "ana/danny", "--seed", "3", "--max-minutes", ".25", *tiny_settings())

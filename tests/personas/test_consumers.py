@@ -62,6 +62,12 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays(client, media_ro
         {"text_data": '{"type": "message", "text": "hi", "temperature": "hot"}'},
         {"text_data": '{"type": "message", "text": "hi", "conversation": "../1"}'},
         {"text_data": '{"type": "message", "text": "hi", "conversation": 99999}'},
+        # str.isdigit() accepts "²" and int() does not; JSON's 1e999 is infinite, which int()
+        # cannot take; nesting past Python's recursion limit stops json.loads.
+        {"text_data": '{"type": "message", "text": "hi", "conversation": "\u00b2"}'},
+        {"text_data": '{"type": "message", "text": "hi", "conversation": true}'},
+        {"text_data": '{"type": "message", "text": "hi", "strategy": "beam", "beam_width": 1e999}'},
+        {"text_data": "[" * 1500 + "]" * 1500},
     ]
     for frame in bad_frames:
         await communicator.send_to(**frame)

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingestion"
-SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora" / "seed-notebook"
 WHATSAPP = FIXTURES / "whatsapp" / "WhatsApp Chat with Maya.txt"
+# danny.yml's defects in a few lines (see tests/ingestion/test_seed_notebook.py).
+DANNY_LIKE = FIXTURES / "yaml" / "danny-like.yml"
 KEYS = {
     "path",
     "format",
@@ -95,9 +96,9 @@ def test_export_corpus_jsonl_to_stdout_with_aliases():
 
 
 def test_export_corpus_pair_format_needs_no_identity():
-    out = run("export_corpus", str(SEED / "yml" / "danny.yml"), "--format", "yml")
+    out = run("export_corpus", str(DANNY_LIKE), "--format", "yml")
     data = yaml.safe_load(out)
-    assert ["Oh, thanks! I'm fine. This is an evening in my timezone", "😄 here is afternoon!"] in (
+    assert ["Fine, thanks! It is evening where I live", "😄 here it is morning!"] in (
         data["conversations"]
     )
 

@@ -110,3 +110,13 @@ def test_share_with_user_and_remove(client, persona):
     assert b"No other user with that name" in response.content
     client.post(reverse("persona_unshare_user", args=["sam", friend.pk]))
     assert not persona.shared_with.exists()
+
+
+@pytest.mark.parametrize("value", ["%C2%B2", "%D9%A1", "1e3", "-1", "99999999999999999999999"])
+def test_a_conversation_id_that_is_not_one_is_a_404(client, persona, value):
+    """`?c=²` was a 500 with a settings dump under debug: "²".isdigit() but int("²") fails."""
+    client.force_login(persona.owner)
+    assert client.get(reverse("persona_chat", args=["sam"]) + f"?c={value}").status_code == 404
+    link = ShareLink.objects.create(persona=persona)
+    visitor = Client()
+    assert visitor.get(reverse("shared_chat", args=[link.token]) + f"?c={value}").status_code == 404

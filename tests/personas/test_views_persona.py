@@ -234,3 +234,35 @@ def test_delete_needs_the_name_then_removes_everything(
     assert not Persona.objects.filter(pk=persona.pk).exists()
     assert not DataFile.objects.filter(pk=data_file.pk).exists()
     assert client.get(reverse("persona_detail", args=["sam"])).status_code == 404
+
+
+def ticked(html: str) -> list[str]:
+    return re.findall(r'name="identities" value="([^"]+)"\s+checked', html)
+
+
+def test_unrelated_files_get_a_suggestion_each_and_nothing_pre_ticked(owner_client, tmp_path):
+    client, persona = owner_client
+    upload_sample(client, persona)
+    html = client.get(reverse("persona_detail", args=["sam"])).content.decode()
+    assert ticked(html) == ["Sam"]  # one file: its likely author is pre-selected
+
+    # A chat between two other people, which shares nobody with the sample.
+    other = tmp_path / "misty.txt"
+    other.write_text("".join(
+        f"1/2/21, 10:{m:02d} - {'Misty' if m % 3 else 'Brock'}: message {m}\n" for m in range(30)
+    ))
+    url = reverse("persona_upload", args=["sam"])
+    response = client.post(url, {"files": [upload(other)]}, **XHR)
+    parse_data_file_task.call(response.json()["files"][0]["id"])
+    html = client.get(reverse("persona_detail", args=["sam"])).content.decode()
+    assert ticked(html) == []
+    persona.refresh_from_db()
+    assert persona.identities == []  # the pre-selection is dropped: the user picks
+    hint = re.search(r'class="help identity-suggestions">(.*?)</p>', html, re.S).group(1)
+    assert "<strong>Sam</strong> in whatsapp-sample.txt" in hint
+    assert "<strong>Misty</strong> in misty.txt" in hint
+
+    # Once saved, the user's own choice is what is ticked, and the hint is gone.
+    client.post(reverse("persona_identity", args=["sam"]), {"identities": ["Sam"]})
+    html = client.get(reverse("persona_detail", args=["sam"])).content.decode()
+    assert ticked(html) == ["Sam"] and "identity-suggestions" not in html

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--preset", choices=PRESET_NAMES, default="quick")
         parser.add_argument(
             "--extra", action="append", default=[], type=Path, metavar="PATH",
-            help="another general corpus (e.g. ../shared/corpora/seed-notebook/convai2/*.json)",
+            help="another general corpus (a ConvAI2 JSON or chatterbot-corpus YAML file)",
         )
         parser.add_argument("--set", action="append", default=[], dest="overrides",
                             metavar="KEY=VALUE")

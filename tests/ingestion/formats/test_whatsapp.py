@@ -346,3 +346,52 @@ def test_ambiguity_warning_names_every_order_that_fits_and_the_one_chosen(tmp_pa
         "chat.txt: the date order is ambiguous (the dates fit year-month-day and day-month-year);"
         " read as year-month-day"
     ]
+
+
+GROUP_LINES = [
+    "1/2/21, 10:00 - Maya: morning all",
+    "1/2/21, 10:01 - Ravi: hey",
+    "1/2/21, 10:02 - Anand: hi both",
+]
+
+
+@pytest.mark.parametrize(
+    ("system_lines", "shown"),
+    [
+        # Android: created, then renamed twice; the latest subject names the group.
+        (['1/1/21, 09:00 - Maya created group "Climbers"',
+          '1/1/21, 09:05 - Ravi changed the subject from "Climbers" to "Crag crew"',
+          '1/1/21, 09:06 - Maya changed the group name from "Crag crew" to "Crag crew 🧗"'],
+         "Crag crew 🧗"),
+        (['1/1/21, 09:05 - Ravi changed the subject to “Boulder Sundays”'], "Boulder Sundays"),
+        # No subject anywhere: named by its file, as a group.
+        ([], "the group in lorem-2000.txt"),
+    ],
+)
+def test_a_renamed_group_export_is_named_by_its_subject_or_as_the_group_in_the_file(
+    tmp_path, system_lines, shown
+):
+    path = tmp_path / "lorem-2000.txt"
+    path.write_text("\n".join(system_lines + GROUP_LINES) + "\n", encoding="utf-8")
+    (conversation,) = inspect(path)["conversation_list"]
+    assert conversation["title"] == shown and conversation["is_group"]
+    (pair,) = build_pairs([path], me=["Anand"])
+    assert pair.addressee == shown
+
+
+def test_a_chat_found_to_be_a_group_late_is_named_as_the_group_in_the_file(tmp_path):
+    # The first 256 KiB name two people; a third joins later.
+    path = tmp_path / "lorem-2000.txt"
+    two = [f"1/1/21, 10:{m % 60:02d} - {'Maya' if m % 2 else 'Anand'}: " + "x" * 200
+           for m in range(1500)]
+    path.write_text("\n".join(two + ["2/1/21, 10:00 - Ravi: late hello"]) + "\n")
+    (conversation,) = inspect(path)["conversation_list"]
+    assert conversation["id"] == "lorem-2000"  # exclusions are stored by id: it stays
+    assert conversation["title"] == "the group in lorem-2000.txt" and conversation["is_group"]
+
+
+def test_a_one_to_one_chat_in_a_renamed_file_keeps_the_file_name_as_its_title(tmp_path):
+    path = tmp_path / "lorem-2000.txt"
+    path.write_text("1/2/21, 10:00 - Maya: hi\n1/2/21, 10:01 - Anand: hey\n")
+    (conversation,) = inspect(path)["conversation_list"]
+    assert conversation["title"] == "lorem-2000" and not conversation["is_group"]
