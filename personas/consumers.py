@@ -62,6 +62,20 @@ class ChatRefused(Exception):
     """A chat message that is refused with an error frame; the socket stays open."""
 
 
+# Ids are 64-bit integers in every database; larger numbers overflow the query itself.
+MAX_ID = 2**63 - 1
+
+
+def conversation_id(wanted) -> int:
+    """A client's conversation id as an int. str.isdigit() also accepts digits such as "²"
+    that int() refuses, and booleans are ints in Python, so both are checked explicitly."""
+    if isinstance(wanted, str) and wanted.isascii() and wanted.isdigit():
+        wanted = int(wanted)
+    if type(wanted) is not int or not 0 < wanted <= MAX_ID:
+        raise ChatRefused("conversation must be an id.")
+    return wanted
+
+
 class BaseChatConsumer(AsyncJsonWebsocketConsumer):
     """client -> {"type": "message", "text", "conversation", "addressee", "strategy", ...}
     server -> {"type": "conversation", "id"}, optional {"type": "notice", "text"},
@@ -165,9 +179,7 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
         wanted = content.get("conversation")
         if wanted in (None, ""):
             return self.access.new_conversation(addressee=addressee).pk
-        if not isinstance(wanted, int | str) or not str(wanted).isdigit():
-            raise ChatRefused("conversation must be an id.")
-        conversation = self.access.conversations().filter(pk=int(wanted)).first()
+        conversation = self.access.conversations().filter(pk=conversation_id(wanted)).first()
         if conversation is None:
             raise ChatRefused("No such conversation.")
         if "addressee" in content and conversation.addressee != addressee:

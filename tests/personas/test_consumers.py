@@ -62,6 +62,13 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays(client, media_ro
         {"text_data": '{"type": "message", "text": "hi", "temperature": "hot"}'},
         {"text_data": '{"type": "message", "text": "hi", "conversation": "../1"}'},
         {"text_data": '{"type": "message", "text": "hi", "conversation": 99999}'},
+        # Values that passed the checks but broke int() or the database (closed with 1011).
+        {"text_data": '{"type": "message", "text": "hi", "top_k": 1e999}'},
+        {"text_data": '{"type": "message", "text": "hi", "max_length": -Infinity}'},
+        {"text_data": '{"type": "message", "text": "hi", "conversation": "\u00b2"}'},
+        {"text_data": '{"type": "message", "text": "hi", "conversation": 1e999}'},
+        {"text_data": '{"type": "message", "text": "hi", "conversation": ' + "9" * 30 + "}"},
+        {"text_data": '{"type": "message", "text": "hi", "conversation": true}'},
     ]
     for frame in bad_frames:
         await communicator.send_to(**frame)
