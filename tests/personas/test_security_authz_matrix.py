@@ -27,7 +27,7 @@ from personas.models import (
 )
 from personas.routing import websocket_urlpatterns
 from personas.services.uploads import parse_data_file, store_upload
-from tests.personas.support import open_socket
+from tests.personas.support import ORIGIN, open_socket
 
 PASSWORD = "correct-horse-battery-42"
 ROLES = ("anonymous", "owner", "other", "staff", "shared", "visitor")
@@ -307,7 +307,6 @@ WS_MATRIX = {
     "ws/personas/<slug:slug>/training/": row(False, True, False, False, False, False),
     "ws/share/<str:token>/chat/": row(True, True, True, True, True, True),
 }
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 def ws_path(route: str, world) -> str:
@@ -318,7 +317,7 @@ def ws_path(route: str, world) -> str:
 
 def socket_headers(client) -> list[tuple[bytes, bytes]]:
     cookie = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
-    return [ORIGIN, (b"cookie", cookie.encode())]
+    return [*ORIGIN, (b"cookie", cookie.encode())]
 
 
 async def connect(path: str, client):
