@@ -8,7 +8,9 @@ import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from importlib import import_module
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -31,7 +33,32 @@ STALE_CHECK_EVERY_S = 10.0
 FRAME_OVERHEAD_CHARS = 2000
 
 
-class PingConsumer(AsyncJsonWebsocketConsumer):
+SIGNED_OUT = "Your session has ended (signed out or password changed). Sign in again."
+
+
+async def session_ended(scope) -> bool:
+    """Whether a socket opened signed in has lost its session since: logged out, expired, or
+    invalidated by a password change in another session. The scope's session was read once at
+    the handshake, so the session store is read again."""
+    user = scope.get("user")
+    if user is None or not user.is_authenticated:
+        return False
+    stored = import_module(settings.SESSION_ENGINE).SessionStore(scope["session"].session_key)
+    return (await get_user({"session": stored})).pk != user.pk
+
+
+class SessionBoundConsumer(AsyncJsonWebsocketConsumer):
+    """A socket that lives no longer than the session it was opened with."""
+
+    async def close_if_signed_out(self) -> bool:
+        if not await session_ended(self.scope):
+            return False
+        await self.send_json({"type": "error", "error": SIGNED_OUT})
+        await self.close(code=4401)
+        return True
+
+
+class PingConsumer(SessionBoundConsumer):
     """Answers {"type": "ping"} with {"type": "pong"}; proves the authenticated socket works."""
 
     async def connect(self):
@@ -41,6 +68,8 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def receive_json(self, content, **kwargs):
+        if await self.close_if_signed_out():
+            return
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong", "user": self.scope["user"].username})
         else:
@@ -76,7 +105,7 @@ def conversation_id(wanted) -> int:
     return wanted
 
 
-class BaseChatConsumer(AsyncJsonWebsocketConsumer):
+class BaseChatConsumer(SessionBoundConsumer):
     """client -> {"type": "message", "text", "conversation", "addressee", "strategy", ...}
     server -> {"type": "conversation", "id"}, optional {"type": "notice", "text"},
     {"type": "token", "text"} per decoded increment, {"type": "end", "message_id", "text"};
@@ -122,6 +151,8 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         self.last_activity = asyncio.get_running_loop().time()
+        if await self.close_if_signed_out():
+            return
         if text_data is None:
             await self.send_error("Send JSON text frames.")
             return
@@ -265,7 +296,7 @@ class ShareChatConsumer(BaseChatConsumer):
         )
 
 
-class TrainingConsumer(AsyncJsonWebsocketConsumer):
+class TrainingConsumer(SessionBoundConsumer):
     """/ws/personas/<slug>/training/ (owner only): pushes {"type": "progress", ...} frames of
     the persona's latest run. The worker is another process, so the database row is polled;
     channel-layer pushes (runs' and the persona's groups) arrive in between.
@@ -317,6 +348,10 @@ class TrainingConsumer(AsyncJsonWebsocketConsumer):
             check_stale = loop.time() - last_stale_check >= STALE_CHECK_EVERY_S
             if check_stale:
                 last_stale_check = loop.time()
+                # This socket streams without being sent messages, so the session is
+                # rechecked here too.
+                if await self.close_if_signed_out():
+                    return
             frame = await database_sync_to_async(self.latest_frame)(check_stale)
             group = events.training_group(frame["run"]) if frame["run"] else None
             if group != self.run_group:
@@ -342,6 +377,8 @@ class TrainingConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if await self.close_if_signed_out():
+            return
         try:
             content = json.loads(text_data) if text_data is not None else None
         except ValueError:

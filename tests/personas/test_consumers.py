@@ -103,6 +103,74 @@ async def test_rate_limit_counts_saved_messages(client, media_root, settings):
     await communicator.disconnect()
 
 
+async def signed_in_client(username: str):
+    """A test client logged in through the login form (its own session)."""
+    from django.test import AsyncClient
+
+    other = AsyncClient()
+    response = await other.post(
+        "/accounts/login/", {"username": username, "password": "x-long-pw-1"}
+    )
+    assert response.status_code == 302
+    return other
+
+
+def socket_headers(client) -> list[tuple[bytes, bytes]]:
+    return ORIGIN + [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+
+
+async def assert_closed_as_signed_out(communicator):
+    await communicator.send_json_to({"type": "message", "text": "still me?"})
+    reply = await communicator.receive_json_from(timeout=5)
+    assert reply["type"] == "error" and "signed out" in reply["error"]
+    assert await communicator.receive_output(timeout=5) == {
+        "type": "websocket.close", "code": 4401
+    }
+
+
+async def test_sockets_close_after_logout(media_root):
+    persona = await make_persona()
+    link = await database_sync_to_async(persona.share_links.create)()
+    browser = await signed_in_client("ana")
+    paths = ["/ws/personas/me/chat/", f"/ws/share/{link.token}/chat/", "/ws/ping/"]
+    sockets = [(await open_socket(path, socket_headers(browser)))[0] for path in paths]
+    training, connected, _ = await open_socket("/ws/personas/me/training/", socket_headers(browser))
+    assert connected
+    await training.receive_json_from(timeout=5)
+    assert (await browser.post("/accounts/logout/")).status_code == 302
+    for communicator in sockets:
+        await assert_closed_as_signed_out(communicator)
+    await training.send_json_to({"type": "cancel"})
+    frame = await training.receive_json_from(timeout=5)
+    assert frame["type"] == "error" and "signed out" in frame["error"]
+    assert (await training.receive_output(timeout=5))["code"] == 4401
+
+
+async def test_password_change_closes_the_other_sessions_sockets(media_root):
+    await make_persona()
+    stolen, mine = await signed_in_client("ana"), await signed_in_client("ana")
+    elsewhere, _, _ = await open_socket("/ws/personas/me/chat/", socket_headers(stolen))
+    here, _, _ = await open_socket("/ws/personas/me/chat/", socket_headers(mine))
+    response = await mine.post(
+        "/accounts/password/",
+        {"old_password": "x-long-pw-1", "new_password1": "N3w-long-pw!",
+         "new_password2": "N3w-long-pw!"},
+    )
+    assert response.status_code == 302
+    await assert_closed_as_signed_out(elsewhere)
+    # The browser that changed it stays signed in under a new session key (Django cycles it),
+    # so its page's socket closes too and reconnects with the new cookie.
+    await assert_closed_as_signed_out(here)
+    again, connected, _ = await open_socket("/ws/personas/me/chat/", socket_headers(mine))
+    assert connected
+    await again.send_json_to({"type": "message", "text": "still me?"})
+    assert (await again.receive_json_from(timeout=5))["type"] == "conversation"
+    await again.receive_json_from(timeout=5)  # no model yet
+    await again.disconnect()
+    _, connected, _ = await open_socket("/ws/personas/me/chat/", socket_headers(stolen))
+    assert not connected
+
+
 async def test_idle_socket_is_closed(client, media_root, settings):
     settings.CHAT_IDLE_TIMEOUT_S = 1
     persona = await make_persona()
