@@ -194,6 +194,8 @@ STORAGES = {
 # (DJANGO_SECURE_COOKIES=0 serves plain-HTTP deployments such as the browser tests).
 SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# Scripts read the token from the page's form field (static/js/common.js), never the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = SECURE_COOKIES
