@@ -226,7 +226,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Share-link tokens are credentials: redacted from every message (personas/access_log.py).
+    "filters": {"redact_share_tokens": {"()": "personas.access_log.RedactShareTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_share_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
