@@ -207,6 +207,9 @@ class BaseChatConsumer(SessionBoundConsumer):
         if addressee is not None and not isinstance(addressee, str):
             raise ChatRefused("addressee must be a name.")
         addressee = (addressee or "").strip()[:100]
+        if addressee and self.access.share_link is not None:
+            # The names would reveal whom the owner chats with, and a visitor could probe them.
+            raise ChatRefused("Share-link visitors cannot choose an addressee.")
         wanted = content.get("conversation")
         if wanted in (None, ""):
             return self.access.new_conversation(addressee=addressee).pk

@@ -200,6 +200,23 @@ async def test_share_link_lets_anonymous_visitors_in_until_revoked(media_root):
     assert not connected
 
 
+async def test_share_visitors_cannot_choose_an_addressee(media_root):
+    persona = await make_persona()
+    link = await database_sync_to_async(persona.share_links.create)()
+    communicator, _, _ = await open_socket(f"/ws/share/{link.token}/chat/", ORIGIN)
+    await communicator.send_json_to({"type": "message", "text": "hi", "addressee": "Alex"})
+    reply = await communicator.receive_json_from(timeout=5)
+    assert reply == {"type": "error", "error": "Share-link visitors cannot choose an addressee."}
+    # What the page sends: no addressee.
+    await communicator.send_json_to({"type": "message", "text": "hi", "addressee": None})
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "conversation"
+    await communicator.receive_json_from(timeout=5)  # no model yet
+    await communicator.disconnect()
+    assert await database_sync_to_async(
+        lambda: list(Conversation.objects.values_list("addressee", flat=True))
+    )() == [""]
+
+
 async def test_training_socket_follows_the_database_row(client, media_root):
     persona = await make_persona()
     communicator, connected, _ = await open_socket(

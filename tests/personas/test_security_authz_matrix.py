@@ -42,9 +42,11 @@ OLGA = {
     "metric": "987.654",
     "contact": "Bartholomew",  # the other side of her chats (a model addressee)
 }
-# What a user the persona is shared with, or a share-link visitor, may see: the persona, its
-# model's headline figures and whom it can talk to; never files, chat data or conversations.
+# What a user the persona is shared with may see: the persona, its model's headline figures
+# and whom it can talk to; never files, chat data or conversations. A share-link visitor may
+# see still less: not the owner's contacts either.
 SHARED_MAY_SEE = {"persona", "metric", "contact"}
+SHARE_LINK_MAY_SEE = {"persona", "metric"}
 MALLORY = {"persona": "Mallory Nightshade", "file": "mallory-vk22-export.txt"}
 
 EXPORT = "\n".join(
@@ -217,7 +219,10 @@ def snapshot() -> dict:
 
 def forbidden_strings(role: str, via_share_link: bool) -> list[str]:
     # Whoever holds the share link is a share visitor on its pages, whatever their account.
-    allowed = SHARED_MAY_SEE if via_share_link or role in {"shared", "visitor"} else set()
+    if via_share_link or role == "visitor":
+        allowed = SHARE_LINK_MAY_SEE
+    else:
+        allowed = SHARED_MAY_SEE if role == "shared" else set()
     olga = [value for key, value in OLGA.items() if key not in allowed]
     return (olga if role != "owner" else []) + (list(MALLORY.values()) if role != "other" else [])
 

@@ -81,8 +81,10 @@ def test_share_link_create_visit_and_revoke(client, persona):
     html = visitor.get(reverse("shared_chat", args=[link.token])).content.decode()
     assert f'data-socket-url="/ws/share/{link.token}/chat/"' in html
     assert visitor.cookies["sessionid"].value  # the visitor's conversations hang on it
-    for secret in ("Owner talk", "/p/sam/", "Manage", "#training"):
+    # Nor whom the owner chats with: visitors get no addressee choice.
+    for secret in ("Owner talk", "/p/sam/", "Manage", "#training", "Alex", "Jo<", "Talking to"):
         assert secret not in html
+    assert '<input type="hidden" id="chat-addressee" value="">' in html
     visit = Conversation.objects.create(
         persona=persona, share_link=link, visitor_key=f"session:{visitor.session.session_key}",
         title="Visitor talk",
