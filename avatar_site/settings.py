@@ -160,6 +160,9 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = ["personas.security.ThrottledModelBackend"]
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("DIGITAL_YOU_LOGIN_MAX_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("DIGITAL_YOU_LOGIN_WINDOW", "900"))
+# Share-by-name lookups per owner and hour: each one tells whether a username exists.
+SHARE_LOOKUP_LIMIT = 30
+SHARE_LOOKUP_WINDOW_S = 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

@@ -18,6 +18,26 @@ THROTTLED_MESSAGE = (
 )
 
 
+def count_hit(key: str, window_s: int) -> int:
+    """Adds one to a counter that lives window_s seconds from its first hit and returns the new
+    count. add() and incr() are each atomic (Redis INCR; the local-memory cache under its lock),
+    so concurrent requests each get a count of their own."""
+    for _ in range(2):
+        cache.add(key, 0, timeout=window_s)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr: start a new window
+            continue
+    return 1
+
+
+def share_lookups_exhausted(owner_id: int) -> bool:
+    """Counts one share-by-name lookup of an owner. The share list must show whom a name
+    found, so the answer cannot hide that a user exists; the number of guesses is bounded."""
+    hits = count_hit(f"share-lookups:{owner_id}", settings.SHARE_LOOKUP_WINDOW_S)
+    return hits > settings.SHARE_LOOKUP_LIMIT
+
+
 def _key(request, username: str) -> str:
     address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
     digest = hashlib.sha256(f"{username.casefold()}\0{address}".encode()).hexdigest()

@@ -32,7 +32,7 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/share/users/", sharing.share_with_user, name="persona_share_user"),
     path(
-        "p/<slug:slug>/share/users/<int:user_id>/remove/",
+        "p/<slug:slug>/share/users/<int:share_id>/remove/",
         sharing.unshare_with_user,
         name="persona_unshare_user",
     ),

@@ -133,7 +133,11 @@ def _context(request, persona: Persona, **overrides) -> dict:
         ),
         "live_run": progress_frame(active_run or latest_run) if latest_run else None,
         "share_links": list(persona.share_links.filter(revoked_at__isnull=True)),
-        "shared_with": list(persona.shared_with.order_by("username")),
+        "shared_with": list(
+            Persona.shared_with.through.objects.filter(persona=persona)
+            .select_related("user")
+            .order_by("user__username")
+        ),
         "share_form": ShareUserForm(persona=persona),
         "delete_form": DeletePersonaForm(persona=persona),
         "max_upload_mb": settings.MAX_UPLOAD_MB,

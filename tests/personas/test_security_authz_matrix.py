@@ -176,7 +176,7 @@ def build_world() -> dict:
         "run_id": run.pk,
         "version_id": version.pk,
         "link_id": link.pk,
-        "user_id": sam.pk,
+        "share_id": Persona.shared_with.through.objects.get(persona=persona, user=sam).pk,
         "fmt": "yml",
     }
     return {
