@@ -160,6 +160,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = ["personas.security.ThrottledModelBackend"]
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("DIGITAL_YOU_LOGIN_MAX_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("DIGITAL_YOU_LOGIN_WINDOW", "900"))
+SIGNUP_THROTTLE_ATTEMPTS = int(os.environ.get("DIGITAL_YOU_SIGNUP_MAX_ATTEMPTS", "10"))
+SIGNUP_THROTTLE_WINDOW_S = 3600
 # Share-by-name lookups per owner and hour: each one tells whether a username exists.
 SHARE_LOOKUP_LIMIT = 30
 SHARE_LOOKUP_WINDOW_S = 3600
