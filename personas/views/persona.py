@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from ingestion import IngestionError, suggest_identity
 from personas.forms import DeletePersonaForm, IdentityForm, ShareUserForm, TrainForm
 from personas.models import DataFile, Persona
-from personas.services import corpus, deletion
+from personas.services import corpus, deletion, uploads
 from personas.services.access import persona_for_owner
 from personas.services.training import progress_frame
 from personas.views import summary
@@ -107,6 +107,7 @@ def _identity_form(persona: Persona, parsed: list[DataFile], data=None) -> Ident
 
 
 def _context(request, persona: Persona, **overrides) -> dict:
+    uploads.mark_stale_parses(persona)
     files = list(persona.files.all())
     parsed = [f for f in files if f.status == DataFile.Status.PARSED]
     runs = list(persona.runs.select_related("model"))

@@ -91,6 +91,7 @@ HTTP_MATRIX = {
     "persona_identity": OWNER_POST_ONLY,
     "persona_upload": OWNER_POST_ONLY,
     "persona_file_remove": OWNER_POST_ONLY,
+    "persona_file_retry": OWNER_POST_ONLY,
     "persona_train": OWNER_POST_ONLY,
     "persona_run_cancel": OWNER_POST_ONLY,
     "persona_version_activate": OWNER_POST_ONLY,
