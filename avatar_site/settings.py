@@ -247,6 +247,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CHAT_MAX_MESSAGE_CHARS = int(os.environ.get("DIGITAL_YOU_CHAT_MAX_CHARS", "2000"))
 CHAT_RATE_LIMIT = int(os.environ.get("DIGITAL_YOU_CHAT_RATE_LIMIT", "20"))  # messages per minute
+# Share links: messages a minute over all of a link's visitors, and visitor conversations kept.
+CHAT_SHARE_LINK_RATE_LIMIT = int(os.environ.get("DIGITAL_YOU_SHARE_LINK_RATE_LIMIT", "60"))
+SHARE_LINK_MAX_CONVERSATIONS = int(
+    os.environ.get("DIGITAL_YOU_SHARE_LINK_MAX_CONVERSATIONS", "500")
+)
 CHAT_IDLE_TIMEOUT_S = int(os.environ.get("DIGITAL_YOU_CHAT_IDLE_TIMEOUT", "900"))
 MODEL_CACHE_SIZE = int(os.environ.get("DIGITAL_YOU_MODEL_CACHE_SIZE", "4"))
 MODEL_CACHE_DIR = Path(os.environ.get("DIGITAL_YOU_MODEL_CACHE_DIR", VAR_DIR / "storage-cache"))

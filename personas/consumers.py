@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from importlib import import_module
 
 from channels.auth import get_user
@@ -16,9 +15,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import connections
 from django.http import Http404
-from django.utils import timezone
 
-from personas.models import ChatMessage, Conversation, TrainingRun
+from personas.models import Conversation, TrainingRun
+from personas.security import count_hit
 from personas.services import access, events
 from personas.services.chat import NoModel, decode_options, reply_stream
 from personas.services.training import cancel_training, mark_stale_runs, progress_frame
@@ -221,18 +220,38 @@ class BaseChatConsumer(SessionBoundConsumer):
             conversation.save(update_fields=["addressee", "updated_at"])
         return conversation.pk
 
+    def rate_limits(self) -> list[tuple[str, int, str]]:
+        """(counter key, messages a minute, refusal) for each limit this message counts
+        against. Share visitors without a cookie get a new visitor key per socket, so their
+        address and the link itself are limited too."""
+        per_person = (
+            settings.CHAT_RATE_LIMIT,
+            f"Slow down: at most {settings.CHAT_RATE_LIMIT} messages a minute. Try again soon.",
+        )
+        if self.access.share_link is None:
+            return [(f"user:{self.access.user_id}", *per_person)]
+        address = (self.scope.get("client") or [""])[0]
+        per_link = settings.CHAT_SHARE_LINK_RATE_LIMIT
+        return [
+            (f"visitor:{self.access.visitor_key}", *per_person),
+            (f"address:{address}", *per_person),
+            (
+                f"share-link:{self.access.share_link.pk}",
+                per_link,
+                f"This link gets too many messages (at most {per_link} a minute). Try again soon.",
+            ),
+        ]
+
     def check_rate_limit(self) -> None:
-        """Counted from saved messages, so the limit holds across sockets and processes."""
-        since = timezone.now() - timedelta(minutes=1)
-        recent = ChatMessage.objects.filter(role=ChatMessage.Role.USER, created_at__gte=since)
-        if self.access.user_id is not None:
-            recent = recent.filter(conversation__user_id=self.access.user_id)
-        else:
-            recent = recent.filter(conversation__visitor_key=self.access.visitor_key)
-        if recent.count() >= settings.CHAT_RATE_LIMIT:
-            raise ChatRefused(
-                f"Slow down: at most {settings.CHAT_RATE_LIMIT} messages a minute. Try again soon."
-            )
+        """Each counter is taken atomically before the message is answered, so concurrent
+        messages on any sockets and processes cannot all slip under a limit."""
+        refusals = [
+            refusal
+            for key, limit, refusal in self.rate_limits()
+            if count_hit(f"chat-rate:{key}", 60) > limit
+        ]
+        if refusals:
+            raise ChatRefused(refusals[0])
 
     async def stream_reply(self, conversation_id: int, text: str, strategy: str, options: dict):
         loop = asyncio.get_running_loop()

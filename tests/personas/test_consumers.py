@@ -83,24 +83,51 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays(client, media_ro
     await communicator.disconnect()
 
 
-async def test_rate_limit_counts_saved_messages(client, media_root, settings):
+async def test_rate_limit_holds_across_sockets(client, media_root, settings):
     settings.CHAT_RATE_LIMIT = 2
     persona = await make_persona()
+    headers = await session_headers(client, persona.owner)
+    sockets = [(await open_socket("/ws/personas/me/chat/", headers))[0] for _ in range(3)]
+    replies = await send_at_once(sockets)
+    assert [r["type"] for r in replies].count("conversation") == 2
+    assert any("2 messages a minute" in r.get("error", "") for r in replies)
+    for communicator in sockets:
+        await communicator.disconnect()
 
-    @database_sync_to_async
-    def two_recent_messages():
-        conversation = Conversation.objects.create(persona=persona, user=persona.owner)
-        for text in ("one", "two"):
-            conversation.messages.create(role="user", text=text)
 
-    await two_recent_messages()
-    communicator, _, _ = await open_socket(
-        "/ws/personas/me/chat/", await session_headers(client, persona.owner)
-    )
-    await communicator.send_json_to({"type": "message", "text": "three"})
-    reply = await communicator.receive_json_from(timeout=5)
-    assert reply["type"] == "error" and "2 messages a minute" in reply["error"]
-    await communicator.disconnect()
+async def send_at_once(sockets) -> list[dict]:
+    """One message on each socket, all sent before any reply is read; the first frame of each."""
+    for communicator in sockets:
+        await communicator.send_json_to({"type": "message", "text": "hi"})
+    return [await communicator.receive_json_from(timeout=10) for communicator in sockets]
+
+
+async def test_share_visitors_without_cookies_share_the_limit_of_their_address(
+    media_root, settings
+):
+    """A visitor without a session cookie gets a new visitor key per socket."""
+    settings.CHAT_RATE_LIMIT = 5
+    persona = await make_persona()
+    link = await database_sync_to_async(persona.share_links.create)()
+    path = f"/ws/share/{link.token}/chat/"
+    sockets = [(await open_socket(path, ORIGIN))[0] for _ in range(8)]
+    replies = await send_at_once(sockets)
+    assert [r["type"] for r in replies].count("conversation") == 5
+    for communicator in sockets:
+        await communicator.disconnect()
+
+
+async def test_a_share_link_has_a_limit_of_its_own(media_root, settings):
+    settings.CHAT_RATE_LIMIT, settings.CHAT_SHARE_LINK_RATE_LIMIT = 100, 3
+    persona = await make_persona()
+    link = await database_sync_to_async(persona.share_links.create)()
+    path = f"/ws/share/{link.token}/chat/"
+    sockets = [(await open_socket(path, ORIGIN))[0] for _ in range(5)]
+    replies = await send_at_once(sockets)
+    assert [r["type"] for r in replies].count("conversation") == 3
+    assert any("This link" in r.get("error", "") for r in replies), replies
+    for communicator in sockets:
+        await communicator.disconnect()
 
 
 async def signed_in_client(username: str):
