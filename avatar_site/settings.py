@@ -160,6 +160,11 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = ["personas.security.ThrottledModelBackend"]
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("DIGITAL_YOU_LOGIN_MAX_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("DIGITAL_YOU_LOGIN_WINDOW", "900"))
+SIGNUP_THROTTLE_ATTEMPTS = int(os.environ.get("DIGITAL_YOU_SIGNUP_MAX_ATTEMPTS", "10"))
+SIGNUP_THROTTLE_WINDOW_S = 3600
+# Share-by-name lookups per owner and hour: each one tells whether a username exists.
+SHARE_LOOKUP_LIMIT = 30
+SHARE_LOOKUP_WINDOW_S = 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -194,6 +199,8 @@ STORAGES = {
 # (DJANGO_SECURE_COOKIES=0 serves plain-HTTP deployments such as the browser tests).
 SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# Scripts read the token from the page's form field (static/js/common.js), never the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = SECURE_COOKIES
@@ -224,7 +231,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Share-link tokens are credentials: redacted from every message (personas/access_log.py).
+    "filters": {"redact_share_tokens": {"()": "personas.access_log.RedactShareTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_share_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
@@ -236,6 +247,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CHAT_MAX_MESSAGE_CHARS = int(os.environ.get("DIGITAL_YOU_CHAT_MAX_CHARS", "2000"))
 CHAT_RATE_LIMIT = int(os.environ.get("DIGITAL_YOU_CHAT_RATE_LIMIT", "20"))  # messages per minute
+# Share links: messages a minute over all of a link's visitors, and visitor conversations kept.
+CHAT_SHARE_LINK_RATE_LIMIT = int(os.environ.get("DIGITAL_YOU_SHARE_LINK_RATE_LIMIT", "60"))
+SHARE_LINK_MAX_CONVERSATIONS = int(
+    os.environ.get("DIGITAL_YOU_SHARE_LINK_MAX_CONVERSATIONS", "500")
+)
 CHAT_IDLE_TIMEOUT_S = int(os.environ.get("DIGITAL_YOU_CHAT_IDLE_TIMEOUT", "900"))
 MODEL_CACHE_SIZE = int(os.environ.get("DIGITAL_YOU_MODEL_CACHE_SIZE", "4"))
 MODEL_CACHE_DIR = Path(os.environ.get("DIGITAL_YOU_MODEL_CACHE_DIR", VAR_DIR / "storage-cache"))

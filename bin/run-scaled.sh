@@ -58,7 +58,8 @@ for ((i = 0; i < WORKERS; i++)); do
 done
 for ((i = 0; i < WEB; i++)); do
   port=$((BASE_PORT + i))
-  .venv/bin/daphne "${daphne_args[@]}" -b "$HOST" -p "$port" avatar_site.asgi:application &
+  # -v 0: Daphne's access log prints share tokens; the app logs requests itself, redacted.
+  .venv/bin/daphne -v 0 "${daphne_args[@]}" -b "$HOST" -p "$port" avatar_site.asgi:application &
   pids+=($!)
   echo "web $((i + 1))/$WEB on http://$HOST:$port  (pid $!)"
 done

@@ -23,7 +23,8 @@ var_dir="${DIGITAL_YOU_VAR:-var}"  # settings.VAR_DIR's default
 mkdir -p "$var_dir"
 nice -n 10 "$PY" manage.py train_base_model --if-missing > "$var_dir/base_model.log" 2>&1 &
 base_pid=$!
-.venv/bin/daphne -b "$HOST" -p "$PORT" avatar_site.asgi:application &
+# -v 0: Daphne's access log prints share tokens; the app logs requests itself, redacted.
+.venv/bin/daphne -v 0 -b "$HOST" -p "$PORT" avatar_site.asgi:application &
 web_pid=$!
 trap 'kill $web_pid $worker_pid $base_pid 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
 echo "Digital You on http://$HOST:$PORT  (worker pid $worker_pid, web pid $web_pid; Ctrl-C stops both)"

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from personas.security import ThrottledAuthenticationForm
+from personas.security import ThrottledAuthenticationForm, ThrottledPasswordChangeForm
 from personas.views import accounts
 
 urlpatterns = [
@@ -18,7 +18,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(success_url="/accounts/password/done/"),
+        auth_views.PasswordChangeView.as_view(
+            form_class=ThrottledPasswordChangeForm, success_url="/accounts/password/done/"
+        ),
         name="password_change",
     ),
     path(

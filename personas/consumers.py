@@ -6,17 +6,18 @@ worker threads so one slow reply never blocks the event loop or other chats."""
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from importlib import import_module
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import connections
 from django.http import Http404
-from django.utils import timezone
 
-from personas.models import ChatMessage, Conversation, TrainingRun
+from personas.models import Conversation, TrainingRun
 from personas.parsing import parse_frame, parse_id
+from personas.security import count_hit
 from personas.services import access, events
 from personas.services.chat import NoModel, decode_options, reply_stream
 from personas.services.training import cancel_training, mark_stale_runs, progress_frame
@@ -31,7 +32,32 @@ STALE_CHECK_EVERY_S = 10.0
 FRAME_OVERHEAD_CHARS = 2000
 
 
-class PingConsumer(AsyncJsonWebsocketConsumer):
+SIGNED_OUT = "Your session has ended (signed out or password changed). Sign in again."
+
+
+async def session_ended(scope) -> bool:
+    """Whether a socket opened signed in has lost its session since: logged out, expired, or
+    invalidated by a password change in another session. The scope's session was read once at
+    the handshake, so the session store is read again."""
+    user = scope.get("user")
+    if user is None or not user.is_authenticated:
+        return False
+    stored = import_module(settings.SESSION_ENGINE).SessionStore(scope["session"].session_key)
+    return (await get_user({"session": stored})).pk != user.pk
+
+
+class SessionBoundConsumer(AsyncJsonWebsocketConsumer):
+    """A socket that lives no longer than the session it was opened with."""
+
+    async def close_if_signed_out(self) -> bool:
+        if not await session_ended(self.scope):
+            return False
+        await self.send_json({"type": "error", "error": SIGNED_OUT})
+        await self.close(code=4401)
+        return True
+
+
+class PingConsumer(SessionBoundConsumer):
     """Answers {"type": "ping"} with {"type": "pong"}; proves the authenticated socket works."""
 
     async def connect(self):
@@ -41,6 +67,8 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def receive_json(self, content, **kwargs):
+        if await self.close_if_signed_out():
+            return
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong", "user": self.scope["user"].username})
         else:
@@ -59,7 +87,7 @@ class ChatRefused(Exception):
     """A chat message that is refused with an error frame; the socket stays open."""
 
 
-class BaseChatConsumer(AsyncJsonWebsocketConsumer):
+class BaseChatConsumer(SessionBoundConsumer):
     """client -> {"type": "message", "text", "conversation", "addressee", "strategy", ...}
     server -> {"type": "conversation", "id"}, optional {"type": "notice", "text"},
     {"type": "token", "text"} per decoded increment, {"type": "end", "message_id", "text"};
@@ -105,6 +133,8 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         self.last_activity = asyncio.get_running_loop().time()
+        if await self.close_if_signed_out():
+            return
         if text_data is None:
             await self.send_error("Send JSON text frames.")
             return
@@ -158,6 +188,9 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
         if addressee is not None and not isinstance(addressee, str):
             raise ChatRefused("addressee must be a name.")
         addressee = (addressee or "").strip()[:100]
+        if addressee and self.access.share_link is not None:
+            # The names would reveal whom the owner chats with, and a visitor could probe them.
+            raise ChatRefused("Share-link visitors cannot choose an addressee.")
         wanted = content.get("conversation")
         if wanted in (None, ""):
             return self.access.new_conversation(addressee=addressee).pk
@@ -172,18 +205,38 @@ class BaseChatConsumer(AsyncJsonWebsocketConsumer):
             conversation.save(update_fields=["addressee", "updated_at"])
         return conversation.pk
 
+    def rate_limits(self) -> list[tuple[str, int, str]]:
+        """(counter key, messages a minute, refusal) for each limit this message counts
+        against. Share visitors without a cookie get a new visitor key per socket, so their
+        address and the link itself are limited too."""
+        per_person = (
+            settings.CHAT_RATE_LIMIT,
+            f"Slow down: at most {settings.CHAT_RATE_LIMIT} messages a minute. Try again soon.",
+        )
+        if self.access.share_link is None:
+            return [(f"user:{self.access.user_id}", *per_person)]
+        address = (self.scope.get("client") or [""])[0]
+        per_link = settings.CHAT_SHARE_LINK_RATE_LIMIT
+        return [
+            (f"visitor:{self.access.visitor_key}", *per_person),
+            (f"address:{address}", *per_person),
+            (
+                f"share-link:{self.access.share_link.pk}",
+                per_link,
+                f"This link gets too many messages (at most {per_link} a minute). Try again soon.",
+            ),
+        ]
+
     def check_rate_limit(self) -> None:
-        """Counted from saved messages, so the limit holds across sockets and processes."""
-        since = timezone.now() - timedelta(minutes=1)
-        recent = ChatMessage.objects.filter(role=ChatMessage.Role.USER, created_at__gte=since)
-        if self.access.user_id is not None:
-            recent = recent.filter(conversation__user_id=self.access.user_id)
-        else:
-            recent = recent.filter(conversation__visitor_key=self.access.visitor_key)
-        if recent.count() >= settings.CHAT_RATE_LIMIT:
-            raise ChatRefused(
-                f"Slow down: at most {settings.CHAT_RATE_LIMIT} messages a minute. Try again soon."
-            )
+        """Each counter is taken atomically before the message is answered, so concurrent
+        messages on any sockets and processes cannot all slip under a limit."""
+        refusals = [
+            refusal
+            for key, limit, refusal in self.rate_limits()
+            if count_hit(f"chat-rate:{key}", 60) > limit
+        ]
+        if refusals:
+            raise ChatRefused(refusals[0])
 
     async def stream_reply(self, conversation_id: int, text: str, strategy: str, options: dict):
         loop = asyncio.get_running_loop()
@@ -250,7 +303,7 @@ class ShareChatConsumer(BaseChatConsumer):
         )
 
 
-class TrainingConsumer(AsyncJsonWebsocketConsumer):
+class TrainingConsumer(SessionBoundConsumer):
     """/ws/personas/<slug>/training/ (owner only): pushes {"type": "progress", ...} frames of
     the persona's latest run. The worker is another process, so the database row is polled;
     channel-layer pushes (runs' and the persona's groups) arrive in between.
@@ -302,6 +355,10 @@ class TrainingConsumer(AsyncJsonWebsocketConsumer):
             check_stale = loop.time() - last_stale_check >= STALE_CHECK_EVERY_S
             if check_stale:
                 last_stale_check = loop.time()
+                # This socket streams without being sent messages, so the session is
+                # rechecked here too.
+                if await self.close_if_signed_out():
+                    return
             frame = await database_sync_to_async(self.latest_frame)(check_stale)
             group = events.training_group(frame["run"]) if frame["run"] else None
             if group != self.run_group:
@@ -327,6 +384,8 @@ class TrainingConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if await self.close_if_signed_out():
+            return
         content = parse_frame(text_data) if text_data is not None else None
         if isinstance(content, dict) and content.get("type") == "cancel":
             await database_sync_to_async(self.cancel)()

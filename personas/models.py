@@ -71,6 +71,8 @@ class DataFile(models.Model):
     summary = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Beaten while a worker reads the file: a parse whose beat stops has lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at"]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("p/<slug:slug>/status/", data.persona_status, name="persona_status"),
     path("p/<slug:slug>/files/", data.upload_files, name="persona_upload"),
     path("p/<slug:slug>/files/<int:file_id>/remove/", data.remove_file, name="persona_file_remove"),
+    path("p/<slug:slug>/files/<int:file_id>/retry/", data.retry_file, name="persona_file_retry"),
     path("p/<slug:slug>/corpus.<str:fmt>", data.download_corpus, name="persona_corpus"),
     path("p/<slug:slug>/train/", training.start_training, name="persona_train"),
     path(
@@ -32,7 +33,7 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/share/users/", sharing.share_with_user, name="persona_share_user"),
     path(
-        "p/<slug:slug>/share/users/<int:user_id>/remove/",
+        "p/<slug:slug>/share/users/<int:share_id>/remove/",
         sharing.unshare_with_user,
         name="persona_unshare_user",
     ),

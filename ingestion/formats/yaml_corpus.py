@@ -8,7 +8,7 @@ from pathlib import PurePath
 
 import yaml
 
-from ..errors import UnsupportedFormat
+from ..errors import IngestionError, UnsupportedFormat
 from ..records import PROMPT_SPEAKER, RESPONSE_SPEAKER, Conversation, Message, ParseReport
 from ..sources import Document
 from ..text import repair
@@ -17,6 +17,11 @@ FORMAT = "yaml"
 START_MARK = "[START]"
 PAIR_START_RE = re.compile(r"^- -(?:[ \t]+|$)")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# YAML aliases (&a / *a) repeat a node without repeating its text: the text a file may expand
+# to is capped at this multiple of its own size (plus a little for tiny files), so that a 1 MB
+# file cannot become a 500 MB corpus. Files without aliases never come near it.
+MAX_EXPANSION = 4
+EXPANSION_SLACK_CHARS = 10_000
 # A list written without its line breaks ("- - a - b") reaches YAML as one string.
 FLATTENED_SPLIT_RE = re.compile(r"\s+-\s+")
 PAIR_ITEM_RE = re.compile(r"^ {1,4}-(?:[ \t]+|$)")
@@ -41,7 +46,7 @@ def parse(documents: Sequence[Document], report: ParseReport) -> Iterator[Messag
 def _parse_one(doc: Document, report: ParseReport) -> Iterator[Message]:
     text = repair(doc.read_text())
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
+        data = _load(doc, text)
     except yaml.YAMLError:
         report.warn(f"{doc.name}: not valid YAML, read line by line as the notebook did")
         yield from _parse_lines(doc, text, report)
@@ -52,6 +57,56 @@ def _parse_one(doc: Document, report: ParseReport) -> Iterator[Message]:
         yield from _stream(doc, ((0, item) for item in data), report)
     else:
         raise UnsupportedFormat(f"{doc.name}: YAML without a chatterbot-corpus conversation list")
+
+
+def _load(doc: Document, text: str):
+    """yaml.load in its two steps, with the expansion checked on the node graph in between:
+    aliases are still shared nodes there, while constructing copies merge keys' entries."""
+    loader = SAFE_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        limit = MAX_EXPANSION * len(text) + EXPANSION_SLACK_CHARS
+        if _expanded_chars(doc, node) > limit:
+            raise IngestionError(
+                f"{doc.name}: its YAML aliases (&name / *name) expand it to more than "
+                f"{MAX_EXPANSION} times its own size; the file is refused."
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else []
+
+
+def _expanded_chars(doc: Document, root: yaml.Node) -> int:
+    """Characters of the document with every alias written out, computed without writing
+    them out: each node's size is computed once (post-order, no recursion) and counted at every
+    reference. A container counts 1 beside its children."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+        elif key in on_path:
+            raise IngestionError(f"{doc.name}: a YAML alias refers to itself; the file is refused.")
+        elif key not in sizes:
+            if isinstance(node, yaml.ScalarNode):
+                sizes[key] = len(node.value)
+                continue
+            on_path.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+    return sizes[id(root)]
 
 
 def _parse_chatterbot(doc: Document, data: dict, report: ParseReport) -> Iterator[Message]:

@@ -4,6 +4,7 @@ stranger cannot tell whether someone else's persona exists."""
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import Http404
 
@@ -26,7 +27,7 @@ class ChatAccess:
         return found.filter(visitor_key=self.visitor_key)
 
     def new_conversation(self, addressee: str = "", title: str = "") -> Conversation:
-        return Conversation.objects.create(
+        conversation = Conversation.objects.create(
             persona=self.persona,
             user_id=self.user_id,
             share_link=self.share_link,
@@ -34,6 +35,17 @@ class ChatAccess:
             addressee=addressee,
             title=title,
         )
+        if self.share_link is not None:
+            self._expire_old_visitor_conversations()
+        return conversation
+
+    def _expire_old_visitor_conversations(self) -> None:
+        """Anyone holding a link can start conversations, so the owner's database keeps only
+        the most recently active SHARE_LINK_MAX_CONVERSATIONS of each link."""
+        old = Conversation.objects.filter(share_link=self.share_link).order_by(
+            "-updated_at", "-pk"
+        )[settings.SHARE_LINK_MAX_CONVERSATIONS:]
+        Conversation.objects.filter(pk__in=list(old.values_list("pk", flat=True))).delete()
 
 
 def persona_for_owner(user, slug: str) -> Persona:

@@ -2,6 +2,7 @@
 Conversation state lives in the database, so any web process can continue any chat."""
 
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -122,11 +123,13 @@ def decode_options(strategy: str, raw: dict) -> dict:
         value = raw.get(name)
         if value is None or value == "":
             continue
+        # Read as a float first: JSON's 1e999 and Infinity are floats that int() cannot
+        # convert (OverflowError), and NaN compares false with every bound.
         try:
-            number = kind(value)
-        except (TypeError, ValueError, OverflowError):  # OverflowError: int() of JSON's 1e999
+            number = float(value)
+        except (TypeError, ValueError):
             raise ValueError(f"{name} must be a number.") from None
-        if number != number:  # NaN
+        if not math.isfinite(number):
             raise ValueError(f"{name} must be a number.")
         options[name] = kind(min(high, max(low, number)))
     return options

@@ -4,14 +4,13 @@ background task. The TrainingRun row is the source of truth for progress, so any
 storage so another worker can resume a run whose worker died."""
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils.timezone import localtime
 from personas.models import DataFile, ModelVersion, Persona, TrainingRun
 from personas.services import events, storage
 from personas.services.corpus import persona_pairs
+from personas.services.heartbeat import Heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -180,31 +180,6 @@ def _claim(run_id: int) -> TrainingRun | None:
         run.started_at = run.started_at or now
         run.save(update_fields=["status", "error", "attempts", "heartbeat_at", "started_at"])
         return run
-
-
-class _Heartbeat(threading.Thread):
-    """Beats while the run's process lives, also through long phases without steps."""
-
-    def __init__(self, run_id: int):
-        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
-        self.run_id = run_id
-        self.interval = max(1.0, min(10.0, settings.TRAINING_STALE_AFTER_S / 4))
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stopped.wait(self.interval):
-                TrainingRun.objects.filter(
-                    pk=self.run_id, status=TrainingRun.Status.RUNNING
-                ).update(heartbeat_at=timezone.now())
-        except Exception:
-            logger.warning("Heartbeat of run %s stopped", self.run_id, exc_info=True)
-        finally:
-            connection.close()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.join()
 
 
 class _Reporter:
@@ -416,7 +391,10 @@ def run_training(
         return TrainingRun.objects.get(pk=run_id)
     # A later attempt always continues from the checkpoints an earlier one left.
     resume = resume or run.attempts > 1
-    heartbeat = _Heartbeat(run.pk)
+    heartbeat = Heartbeat(
+        TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.RUNNING),
+        f"heartbeat-run-{run.pk}",
+    )
     heartbeat.start()
     try:
         work_dir, sync_checkpoints = _work_dir(run, resume)

@@ -2,15 +2,19 @@
 
 import hashlib
 import logging
+from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from ingestion import IngestionError, inspect, suggest_identities
 from personas.models import DataFile, Persona
 from personas.services import events, storage
+from personas.services.heartbeat import Heartbeat
 
 logger = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -54,10 +58,14 @@ def store_upload(persona: Persona, uploaded: UploadedFile) -> DataFile:
             "remove files you no longer need first."
         )
     sha256 = _sha256(uploaded)
-    duplicate = persona.files.filter(sha256=sha256).first()
+    same = persona.files.filter(sha256=sha256)
+    duplicate = same.exclude(status=DataFile.Status.FAILED).first()
     if duplicate is not None:
         message = f"{name} was already uploaded as {duplicate.original_name}."
         raise DuplicateUpload(message, duplicate)
+    # Uploading a file that failed again is a new attempt: the failed copy makes way.
+    for failed in same:
+        failed.delete()
     data_file = DataFile(persona=persona, original_name=name, size=uploaded.size, sha256=sha256)
     try:
         data_file.file.save(name, uploaded, save=False)
@@ -99,11 +107,39 @@ def _preselect_identity(persona: Persona) -> None:
     persona.save(update_fields=["identities", "updated_at"])
 
 
+STOPPED = (
+    "Reading stopped: the worker reading this file stopped responding. "
+    "Retry, or remove the file."
+)
+
+
+def mark_stale_parses(persona: Persona) -> None:
+    """Parses whose worker stopped beating fail, so the page offers a retry instead of showing
+    "Reading" forever. Called where the files' status is shown."""
+    stale_before = timezone.now() - timedelta(seconds=settings.TRAINING_STALE_AFTER_S)
+    stale = persona.files.annotate(
+        last_sign_of_life=Coalesce("heartbeat_at", "uploaded_at")
+    ).filter(status=DataFile.Status.PARSING, last_sign_of_life__lt=stale_before)
+    for data_file in stale:
+        # Only if nothing changed since it was read: a worker may have finished meanwhile.
+        claimed = DataFile.objects.filter(
+            pk=data_file.pk, status=DataFile.Status.PARSING, heartbeat_at=data_file.heartbeat_at
+        ).update(status=DataFile.Status.FAILED, error=STOPPED)
+        if claimed:
+            data_file.status, data_file.error = DataFile.Status.FAILED, STOPPED
+            _push_status(data_file)
+
+
 def parse_data_file(data_file: DataFile) -> DataFile:
     """Read the file's summary (format, conversations, participants); failures are recorded."""
-    data_file.status = DataFile.Status.PARSING
-    data_file.save(update_fields=["status"])
+    data_file.status, data_file.heartbeat_at = DataFile.Status.PARSING, timezone.now()
+    data_file.save(update_fields=["status", "heartbeat_at"])
     suffix = PurePosixPath(data_file.file.name).suffix
+    heartbeat = Heartbeat(
+        DataFile.objects.filter(pk=data_file.pk, status=DataFile.Status.PARSING),
+        f"heartbeat-file-{data_file.pk}",
+    )
+    heartbeat.start()
     try:
         with storage.local_file(data_file.file.name, suffix) as path:
             summary = inspect(path, name=data_file.original_name)
@@ -118,6 +154,8 @@ def parse_data_file(data_file: DataFile) -> DataFile:
         summary["path"] = data_file.original_name
         data_file.summary, data_file.format = summary, summary.get("format", "")
         data_file.status, data_file.error = DataFile.Status.PARSED, ""
+    finally:
+        heartbeat.stop()
     data_file.save(update_fields=["status", "error", "summary", "format"])
     if data_file.status == DataFile.Status.PARSED:
         _preselect_identity(data_file.persona)

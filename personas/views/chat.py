@@ -62,7 +62,8 @@ def _render(request, access: ChatAccess, *, page_url: str, socket_url: str, dele
             "is_share_visitor": access.share_link is not None,
             "model": model,
             "headline": headline(model.metrics if model else None),
-            "addressees": sorted(model.addressees) if model else [],
+            # The people the owner chats with are not for share-link visitors to see.
+            "addressees": sorted(model.addressees) if model and not access.share_link else [],
             "strategies": STRATEGIES,
             "conversation": conversation,
             "chat_messages": list(conversation.messages.all()) if conversation else [],

@@ -67,6 +67,7 @@ def upload_files(request, slug):
 def persona_status(request, slug):
     """Files' parse status and the latest run: what the page polls when no socket is open."""
     persona = persona_for_owner(request.user, slug)
+    uploads.mark_stale_parses(persona)
     latest = persona.runs.first()
     return JsonResponse(
         {
@@ -90,6 +91,21 @@ def remove_file(request, slug, file_id):
     ]
     persona.save(update_fields=["excluded_conversations", "updated_at"])
     messages.success(request, f"Removed {name}.")
+    return redirect(reverse("persona_detail", args=[slug]) + "#data")
+
+
+@login_required
+@require_POST
+def retry_file(request, slug, file_id):
+    """Read a failed file again (its worker may have died mid-way)."""
+    persona = persona_for_owner(request.user, slug)
+    data_file = get_object_or_404(
+        DataFile, pk=file_id, persona=persona, status=DataFile.Status.FAILED
+    )
+    data_file.status, data_file.error = DataFile.Status.PENDING, ""
+    data_file.save(update_fields=["status", "error"])
+    parse_data_file_task.enqueue(data_file.pk)
+    messages.success(request, f"Reading {data_file.original_name} again.")
     return redirect(reverse("persona_detail", args=[slug]) + "#data")
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from ingestion import IngestionError, suggest_identities
 from personas.forms import DeletePersonaForm, IdentityForm, ShareUserForm, TrainForm
 from personas.models import DataFile, Persona
-from personas.services import corpus, deletion
+from personas.services import corpus, deletion, uploads
 from personas.services.access import persona_for_owner
 from personas.services.training import progress_frame
 from personas.views import summary
@@ -116,6 +116,7 @@ def _identity_form(persona: Persona, parsed: list[DataFile], data=None) -> Ident
 
 
 def _context(request, persona: Persona, **overrides) -> dict:
+    uploads.mark_stale_parses(persona)
     files = list(persona.files.all())
     parsed = [f for f in files if f.status == DataFile.Status.PARSED]
     runs = list(persona.runs.select_related("model"))
@@ -143,7 +144,11 @@ def _context(request, persona: Persona, **overrides) -> dict:
         ),
         "live_run": progress_frame(active_run or latest_run) if latest_run else None,
         "share_links": list(persona.share_links.filter(revoked_at__isnull=True)),
-        "shared_with": list(persona.shared_with.order_by("username")),
+        "shared_with": list(
+            Persona.shared_with.through.objects.filter(persona=persona)
+            .select_related("user")
+            .order_by("user__username")
+        ),
         "share_form": ShareUserForm(persona=persona),
         "delete_form": DeletePersonaForm(persona=persona),
         "max_upload_mb": settings.MAX_UPLOAD_MB,

@@ -1,14 +1,14 @@
 """Share links (revocable, for anyone with the link) and sharing with named users."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from personas.forms import ShareUserForm
-from personas.models import ShareLink
+from personas.models import Persona, ShareLink
+from personas.security import share_lookups_exhausted
 from personas.services.access import persona_for_owner
 
 
@@ -40,7 +40,9 @@ def revoke_share_link(request, slug, link_id):
 def share_with_user(request, slug):
     persona = persona_for_owner(request.user, slug)
     form = ShareUserForm(request.POST, persona=persona)
-    if form.is_valid():
+    if share_lookups_exhausted(request.user.pk):
+        messages.error(request, "Too many names tried. Please try again in an hour.")
+    elif form.is_valid():
         user = form.cleaned_data["username"]
         persona.shared_with.add(user)
         messages.success(request, f"{user.username} can now chat with {persona.name}.")
@@ -51,9 +53,13 @@ def share_with_user(request, slug):
 
 @login_required
 @require_POST
-def unshare_with_user(request, slug, user_id):
+def unshare_with_user(request, slug, share_id):
+    """share_id is the share entry's own id, not the user's: any other number answers 404,
+    so the URL cannot be used to look up other users' names."""
     persona = persona_for_owner(request.user, slug)
-    user = get_object_or_404(get_user_model(), pk=user_id)
-    persona.shared_with.remove(user)
-    messages.success(request, f"{user.username} can no longer chat with {persona.name}.")
+    entry = get_object_or_404(
+        Persona.shared_with.through.objects.select_related("user"), pk=share_id, persona=persona
+    )
+    entry.delete()
+    messages.success(request, f"{entry.user.username} can no longer chat with {persona.name}.")
     return redirect(_sharing_url(slug))

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connections
 
 from personas.models import ModelVersion, Persona
@@ -22,6 +23,12 @@ def media_root(settings, tmp_path) -> Path:
     chat.forget(chat.cached_version_ids())  # version ids are reused after each flush
     yield Path(settings.MEDIA_ROOT)
     chat.forget(chat.cached_version_ids())
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttle counters live in the cache and are keyed by ids that each test reuses."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 WHATSAPP_SAMPLE = REPO / "samples" / "whatsapp-sample.txt"
 
 
-ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
+# What a browser sends with a handshake from a page of the site itself.
+ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 
 
 async def session_headers(client, user) -> list[tuple[bytes, bytes]]:

@@ -62,11 +62,15 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays(client, media_ro
         {"text_data": '{"type": "message", "text": "hi", "temperature": "hot"}'},
         {"text_data": '{"type": "message", "text": "hi", "conversation": "../1"}'},
         {"text_data": '{"type": "message", "text": "hi", "conversation": 99999}'},
-        # str.isdigit() accepts "²" and int() does not; JSON's 1e999 is infinite, which int()
-        # cannot take; nesting past Python's recursion limit stops json.loads.
+        # Values that passed the checks but broke int() or the database (closed with 1011).
+        {"text_data": '{"type": "message", "text": "hi", "top_k": 1e999}'},
+        {"text_data": '{"type": "message", "text": "hi", "max_length": -Infinity}'},
         {"text_data": '{"type": "message", "text": "hi", "conversation": "\u00b2"}'},
+        {"text_data": '{"type": "message", "text": "hi", "conversation": 1e999}'},
+        {"text_data": '{"type": "message", "text": "hi", "conversation": ' + "9" * 30 + "}"},
         {"text_data": '{"type": "message", "text": "hi", "conversation": true}'},
         {"text_data": '{"type": "message", "text": "hi", "strategy": "beam", "beam_width": 1e999}'},
+        # Nesting past Python's recursion limit stops json.loads.
         {"text_data": "[" * 1500 + "]" * 1500},
     ]
     for frame in bad_frames:
@@ -82,24 +86,119 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays(client, media_ro
     await communicator.disconnect()
 
 
-async def test_rate_limit_counts_saved_messages(client, media_root, settings):
+async def test_rate_limit_holds_across_sockets(client, media_root, settings):
     settings.CHAT_RATE_LIMIT = 2
     persona = await make_persona()
+    headers = await session_headers(client, persona.owner)
+    sockets = [(await open_socket("/ws/personas/me/chat/", headers))[0] for _ in range(3)]
+    replies = await send_at_once(sockets)
+    assert [r["type"] for r in replies].count("conversation") == 2
+    assert any("2 messages a minute" in r.get("error", "") for r in replies)
+    for communicator in sockets:
+        await communicator.disconnect()
 
-    @database_sync_to_async
-    def two_recent_messages():
-        conversation = Conversation.objects.create(persona=persona, user=persona.owner)
-        for text in ("one", "two"):
-            conversation.messages.create(role="user", text=text)
 
-    await two_recent_messages()
-    communicator, _, _ = await open_socket(
-        "/ws/personas/me/chat/", await session_headers(client, persona.owner)
+async def send_at_once(sockets) -> list[dict]:
+    """One message on each socket, all sent before any reply is read; the first frame of each."""
+    for communicator in sockets:
+        await communicator.send_json_to({"type": "message", "text": "hi"})
+    return [await communicator.receive_json_from(timeout=10) for communicator in sockets]
+
+
+async def test_share_visitors_without_cookies_share_the_limit_of_their_address(
+    media_root, settings
+):
+    """A visitor without a session cookie gets a new visitor key per socket."""
+    settings.CHAT_RATE_LIMIT = 5
+    persona = await make_persona()
+    link = await database_sync_to_async(persona.share_links.create)()
+    path = f"/ws/share/{link.token}/chat/"
+    sockets = [(await open_socket(path, ORIGIN))[0] for _ in range(8)]
+    replies = await send_at_once(sockets)
+    assert [r["type"] for r in replies].count("conversation") == 5
+    for communicator in sockets:
+        await communicator.disconnect()
+
+
+async def test_a_share_link_has_a_limit_of_its_own(media_root, settings):
+    settings.CHAT_RATE_LIMIT, settings.CHAT_SHARE_LINK_RATE_LIMIT = 100, 3
+    persona = await make_persona()
+    link = await database_sync_to_async(persona.share_links.create)()
+    path = f"/ws/share/{link.token}/chat/"
+    sockets = [(await open_socket(path, ORIGIN))[0] for _ in range(5)]
+    replies = await send_at_once(sockets)
+    assert [r["type"] for r in replies].count("conversation") == 3
+    assert any("This link" in r.get("error", "") for r in replies), replies
+    for communicator in sockets:
+        await communicator.disconnect()
+
+
+async def signed_in_client(username: str):
+    """A test client logged in through the login form (its own session)."""
+    from django.test import AsyncClient
+
+    other = AsyncClient()
+    response = await other.post(
+        "/accounts/login/", {"username": username, "password": "x-long-pw-1"}
     )
-    await communicator.send_json_to({"type": "message", "text": "three"})
+    assert response.status_code == 302
+    return other
+
+
+def socket_headers(client) -> list[tuple[bytes, bytes]]:
+    return ORIGIN + [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+
+
+async def assert_closed_as_signed_out(communicator):
+    await communicator.send_json_to({"type": "message", "text": "still me?"})
     reply = await communicator.receive_json_from(timeout=5)
-    assert reply["type"] == "error" and "2 messages a minute" in reply["error"]
-    await communicator.disconnect()
+    assert reply["type"] == "error" and "signed out" in reply["error"]
+    assert await communicator.receive_output(timeout=5) == {
+        "type": "websocket.close", "code": 4401
+    }
+
+
+async def test_sockets_close_after_logout(media_root):
+    persona = await make_persona()
+    link = await database_sync_to_async(persona.share_links.create)()
+    browser = await signed_in_client("ana")
+    paths = ["/ws/personas/me/chat/", f"/ws/share/{link.token}/chat/", "/ws/ping/"]
+    sockets = [(await open_socket(path, socket_headers(browser)))[0] for path in paths]
+    training, connected, _ = await open_socket("/ws/personas/me/training/", socket_headers(browser))
+    assert connected
+    await training.receive_json_from(timeout=5)
+    assert (await browser.post("/accounts/logout/")).status_code == 302
+    for communicator in sockets:
+        await assert_closed_as_signed_out(communicator)
+    await training.send_json_to({"type": "cancel"})
+    frame = await training.receive_json_from(timeout=5)
+    assert frame["type"] == "error" and "signed out" in frame["error"]
+    assert (await training.receive_output(timeout=5))["code"] == 4401
+
+
+async def test_password_change_closes_the_other_sessions_sockets(media_root):
+    await make_persona()
+    stolen, mine = await signed_in_client("ana"), await signed_in_client("ana")
+    elsewhere, _, _ = await open_socket("/ws/personas/me/chat/", socket_headers(stolen))
+    here, _, _ = await open_socket("/ws/personas/me/chat/", socket_headers(mine))
+    response = await mine.post(
+        "/accounts/password/",
+        {"old_password": "x-long-pw-1", "new_password1": "N3w-long-pw!",
+         "new_password2": "N3w-long-pw!"},
+    )
+    assert response.status_code == 302
+    await assert_closed_as_signed_out(elsewhere)
+    # The browser that changed it stays signed in under a new session key (Django cycles it),
+    # so its page's socket closes too and reconnects with the new cookie.
+    await assert_closed_as_signed_out(here)
+    again, connected, _ = await open_socket("/ws/personas/me/chat/", socket_headers(mine))
+    assert connected
+    await again.send_json_to({"type": "message", "text": "still me?"})
+    assert (await again.receive_json_from(timeout=5))["type"] == "conversation"
+    await again.receive_json_from(timeout=5)  # no model yet
+    await again.disconnect()
+    _, connected, _ = await open_socket("/ws/personas/me/chat/", socket_headers(stolen))
+    assert not connected
 
 
 async def test_idle_socket_is_closed(client, media_root, settings):
@@ -129,6 +228,23 @@ async def test_share_link_lets_anonymous_visitors_in_until_revoked(media_root):
     assert not connected
     _, connected, _ = await open_socket("/ws/share/not-a-token/chat/", ORIGIN)
     assert not connected
+
+
+async def test_share_visitors_cannot_choose_an_addressee(media_root):
+    persona = await make_persona()
+    link = await database_sync_to_async(persona.share_links.create)()
+    communicator, _, _ = await open_socket(f"/ws/share/{link.token}/chat/", ORIGIN)
+    await communicator.send_json_to({"type": "message", "text": "hi", "addressee": "Alex"})
+    reply = await communicator.receive_json_from(timeout=5)
+    assert reply == {"type": "error", "error": "Share-link visitors cannot choose an addressee."}
+    # What the page sends: no addressee.
+    await communicator.send_json_to({"type": "message", "text": "hi", "addressee": None})
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "conversation"
+    await communicator.receive_json_from(timeout=5)  # no model yet
+    await communicator.disconnect()
+    assert await database_sync_to_async(
+        lambda: list(Conversation.objects.values_list("addressee", flat=True))
+    )() == [""]
 
 
 async def test_training_socket_follows_the_database_row(client, media_root):

@@ -1,9 +1,13 @@
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.test import override_settings
+from django.db import connections
+from django.test import Client, override_settings
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +108,76 @@ def test_admin_login_is_throttled_too(client):
     )
     assert response.status_code == 200
     assert client.get("/admin/").status_code == 302
+
+
+class CountingHasher(MD5PasswordHasher):
+    """MD5, slowed down so that concurrent logins overlap, counting the passwords it checks."""
+
+    checked = 0
+    lock = threading.Lock()
+
+    def verify(self, password, encoded):
+        with CountingHasher.lock:
+            CountingHasher.checked += 1
+        time.sleep(0.05)
+        return super().verify(password, encoded)
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(LOGIN_THROTTLE_FAILURES=5)
+def test_a_concurrent_burst_gets_no_more_guesses_than_the_limit(settings):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    User.objects.create_user("ana", password=PASSWORD)
+    CountingHasher.checked = 0
+    start = threading.Barrier(12)
+
+    def guess(_):
+        start.wait()
+        try:
+            return login(Client(), "wrong-password").status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        assert set(pool.map(guess, range(12))) == {200}
+    assert CountingHasher.checked == 5
+    # Locked: the right password is refused without being checked.
+    response = login(Client(), PASSWORD)
+    assert THROTTLED in response.content and CountingHasher.checked == 5
+
+
+@override_settings(LOGIN_THROTTLE_FAILURES=3)
+def test_the_old_password_check_of_a_password_change_is_throttled(client, ana):
+    client.force_login(ana)
+
+    def change(old):
+        return client.post(
+            reverse("password_change"),
+            {"old_password": old, "new_password1": "N3w-long-pw!", "new_password2": "N3w-long-pw!"},
+        )
+
+    for _ in range(3):
+        assert b"Your old password was entered incorrectly" in change("guess").content
+    response = change(PASSWORD)
+    assert response.status_code == 200 and b"Too many wrong passwords" in response.content
+    ana.refresh_from_db()
+    assert ana.check_password(PASSWORD)
+
+
+def test_sign_up_is_throttled_per_address(client, settings):
+    settings.SIGNUP_THROTTLE_ATTEMPTS = 2
+
+    def sign_up(username, address="10.0.0.1"):
+        return Client().post(
+            reverse("signup"),
+            {"username": username, "password1": PASSWORD, "password2": PASSWORD},
+            REMOTE_ADDR=address,
+        )
+
+    assert sign_up("ana").status_code == 302
+    assert b"already exists" in sign_up("ana").content
+    refused = sign_up("bo")
+    assert refused.status_code == 200 and b"Too many sign-ups" in refused.content
+    assert b"already exists" not in sign_up("ana").content  # no more answers about names
+    assert not User.objects.filter(username="bo").exists()
+    assert sign_up("bo", address="10.0.0.2").status_code == 302

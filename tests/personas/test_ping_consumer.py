@@ -33,3 +33,47 @@ async def test_foreign_origin_is_refused(client):
     headers = [(b"origin", b"http://evil.example")] + headers[1:]
     _, connected, _ = await open_socket("/ws/ping/", headers)
     assert not connected
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://127.0.0.1:6666",  # another port of the same host
+        b"https://127.0.0.1:8000",  # another scheme
+        b"http://127.0.0.1",  # the default port is another port
+        b"http://127.0.0.1:8000.evil.example",
+        b"null",
+    ],
+)
+async def test_origin_must_match_scheme_host_and_port(client, origin):
+    user = await database_sync_to_async(User.objects.create_user)("bo", password="x-long-pw-1")
+    headers = await session_headers(client, user)
+    _, connected, _ = await open_socket("/ws/ping/", [(b"origin", origin)] + headers[1:])
+    assert not connected
+    # The page of the site itself is accepted.
+    communicator, connected, _ = await open_socket("/ws/ping/", headers)
+    assert connected
+    await communicator.disconnect()
+
+
+async def test_trusted_origins_and_tls_proxy(client, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://you.example"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    user = await database_sync_to_async(User.objects.create_user)("bo", password="x-long-pw-1")
+    cookie = (await session_headers(client, user))[-1]
+    host = (b"host", b"127.0.0.1:8000")
+    proxied = (b"x-forwarded-proto", b"https")
+    accepted = [
+        [(b"origin", b"https://you.example"), host, cookie],
+        [(b"origin", b"https://127.0.0.1:8000"), host, proxied, cookie],
+    ]
+    refused = [
+        [(b"origin", b"http://you.example"), host, cookie],
+        [(b"origin", b"http://127.0.0.1:8000"), host, proxied, cookie],
+        # A Host outside ALLOWED_HOSTS is no origin of this site, even when they match.
+        [(b"origin", b"http://evil.example"), (b"host", b"evil.example"), cookie],
+    ]
+    for headers in accepted + refused:
+        communicator, connected, _ = await open_socket("/ws/ping/", headers)
+        assert connected is (headers in accepted), headers
+        await communicator.disconnect()

@@ -27,7 +27,7 @@ from personas.models import (
 )
 from personas.routing import websocket_urlpatterns
 from personas.services.uploads import parse_data_file, store_upload
-from tests.personas.support import open_socket
+from tests.personas.support import ORIGIN, open_socket
 
 PASSWORD = "correct-horse-battery-42"
 ROLES = ("anonymous", "owner", "other", "staff", "shared", "visitor")
@@ -42,9 +42,11 @@ OLGA = {
     "metric": "987.654",
     "contact": "Bartholomew",  # the other side of her chats (a model addressee)
 }
-# What a user the persona is shared with, or a share-link visitor, may see: the persona, its
-# model's headline figures and whom it can talk to; never files, chat data or conversations.
+# What a user the persona is shared with may see: the persona, its model's headline figures
+# and whom it can talk to; never files, chat data or conversations. A share-link visitor may
+# see still less: not the owner's contacts either.
 SHARED_MAY_SEE = {"persona", "metric", "contact"}
+SHARE_LINK_MAY_SEE = {"persona", "metric"}
 MALLORY = {"persona": "Mallory Nightshade", "file": "mallory-vk22-export.txt"}
 
 EXPORT = "\n".join(
@@ -89,6 +91,7 @@ HTTP_MATRIX = {
     "persona_identity": OWNER_POST_ONLY,
     "persona_upload": OWNER_POST_ONLY,
     "persona_file_remove": OWNER_POST_ONLY,
+    "persona_file_retry": OWNER_POST_ONLY,
     "persona_train": OWNER_POST_ONLY,
     "persona_run_cancel": OWNER_POST_ONLY,
     "persona_version_activate": OWNER_POST_ONLY,
@@ -174,7 +177,7 @@ def build_world() -> dict:
         "run_id": run.pk,
         "version_id": version.pk,
         "link_id": link.pk,
-        "user_id": sam.pk,
+        "share_id": Persona.shared_with.through.objects.get(persona=persona, user=sam).pk,
         "fmt": "yml",
     }
     return {
@@ -217,7 +220,10 @@ def snapshot() -> dict:
 
 def forbidden_strings(role: str, via_share_link: bool) -> list[str]:
     # Whoever holds the share link is a share visitor on its pages, whatever their account.
-    allowed = SHARED_MAY_SEE if via_share_link or role in {"shared", "visitor"} else set()
+    if via_share_link or role == "visitor":
+        allowed = SHARE_LINK_MAY_SEE
+    else:
+        allowed = SHARED_MAY_SEE if role == "shared" else set()
     olga = [value for key, value in OLGA.items() if key not in allowed]
     return (olga if role != "owner" else []) + (list(MALLORY.values()) if role != "other" else [])
 
@@ -307,7 +313,6 @@ WS_MATRIX = {
     "ws/personas/<slug:slug>/training/": row(False, True, False, False, False, False),
     "ws/share/<str:token>/chat/": row(True, True, True, True, True, True),
 }
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 def ws_path(route: str, world) -> str:
@@ -318,7 +323,7 @@ def ws_path(route: str, world) -> str:
 
 def socket_headers(client) -> list[tuple[bytes, bytes]]:
     cookie = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
-    return [ORIGIN, (b"cookie", cookie.encode())]
+    return [*ORIGIN, (b"cookie", cookie.encode())]
 
 
 async def connect(path: str, client):

@@ -86,7 +86,13 @@ def test_session_and_csrf_cookies_are_httponly_samesite_and_secure(client, ana):
     assert session["secure"]
     form = Client().get(reverse("login"))
     csrf = form.cookies[settings.CSRF_COOKIE_NAME]
-    assert csrf["samesite"] == "Lax" and csrf["secure"]
+    assert csrf["httponly"] and csrf["samesite"] == "Lax" and csrf["secure"]
+
+
+def test_scripts_take_the_csrf_token_from_the_page_not_the_cookie():
+    """What lets the CSRF cookie be HttpOnly."""
+    scripts = [path.read_text() for path in (ROOT / "static" / "js").glob("*.js")]
+    assert scripts and not any("cookie" in script.lower() for script in scripts)
 
 
 def test_hsts_on_https_requests(client):

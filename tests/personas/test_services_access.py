@@ -54,3 +54,20 @@ def test_visitor_keys():
     assert access.visitor_key(AnonymousUser(), "s1") == "session:s1"
     first, second = (access.visitor_key(AnonymousUser(), None) for _ in range(2))
     assert first.startswith("socket:") and first != second
+
+
+def test_visitor_conversations_per_link_are_capped_oldest_first(make_persona, settings):
+    settings.SHARE_LINK_MAX_CONVERSATIONS = 2
+    persona = make_persona()
+    link, other_link = persona.share_links.create(), persona.share_links.create()
+    owner = access.chat_access_for_user(persona.owner, "me").new_conversation()
+    kept = access.chat_access_for_share(other_link.token, AnonymousUser(), "session:o")
+    elsewhere = kept.new_conversation()
+    visitors = [
+        access.chat_access_for_share(link.token, AnonymousUser(), f"session:{n}")
+        for n in range(3)
+    ]
+    oldest, middle, newest = (visitor.new_conversation() for visitor in visitors)
+    remaining = set(persona.conversations.values_list("pk", flat=True))
+    assert remaining == {owner.pk, elsewhere.pk, middle.pk, newest.pk}
+    assert oldest.pk not in remaining

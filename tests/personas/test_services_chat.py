@@ -50,6 +50,9 @@ def test_decode_options_are_checked():
         chat.decode_options("loud", {})
     with pytest.raises(ValueError, match="temperature must be a number"):
         chat.decode_options("sample", {"temperature": "nan"})
+    for infinite in (float("inf"), float("-inf"), "1e999"):
+        with pytest.raises(ValueError, match="top_k must be a number"):
+            chat.decode_options("sample", {"top_k": infinite})
 
 
 def test_cache_is_bounded_and_follows_the_active_model(

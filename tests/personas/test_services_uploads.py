@@ -1,5 +1,10 @@
+from datetime import timedelta
+
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
 
 from personas.models import DataFile
 from personas.services.corpus import persona_pairs, preview_pairs, write_persona_corpus
@@ -9,7 +14,7 @@ from personas.services.uploads import (
     parse_data_file,
     store_upload,
 )
-from tests.personas.support import WHATSAPP_SAMPLE, upload
+from tests.personas.support import WHATSAPP_SAMPLE, enqueued_tasks, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +103,48 @@ def test_unwritable_storage_is_a_clear_error_and_saves_nothing(make_persona, set
     with pytest.raises(UploadRejected, match="could not be stored"):
         store_upload(persona, upload(WHATSAPP_SAMPLE))
     assert not DataFile.objects.exists()
+
+
+def test_a_parse_whose_worker_died_fails_and_can_be_retried(media_root, make_persona, client):
+    """A worker killed mid-parse leaves the row "Reading" with a heartbeat that stopped."""
+    persona = make_persona()
+    data_file = store_upload(persona, upload(WHATSAPP_SAMPLE))
+    long_ago = timezone.now() - timedelta(seconds=settings.TRAINING_STALE_AFTER_S + 5)
+    DataFile.objects.filter(pk=data_file.pk).update(status="parsing", heartbeat_at=long_ago)
+    client.force_login(persona.owner)
+    status = client.get(reverse("persona_status", args=[persona.slug])).json()
+    assert status["files"][0]["status"] == "failed"
+    assert "stopped" in status["files"][0]["error"]
+    retry_url = reverse("persona_file_retry", args=[persona.slug, data_file.pk])
+    assert retry_url in client.get(reverse("persona_detail", args=[persona.slug])).content.decode()
+
+    with enqueued_tasks() as tasks:
+        assert client.post(retry_url).status_code == 302
+    assert [t.args for t in tasks] == [[data_file.pk]]
+    data_file.refresh_from_db()
+    assert (data_file.status, data_file.error) == ("pending", "")
+    assert parse_data_file(data_file).status == DataFile.Status.PARSED
+    assert data_file.heartbeat_at is not None
+    # Only failed files are retried.
+    assert client.post(retry_url).status_code == 404
+
+
+def test_a_live_parse_is_left_alone(media_root, make_persona, client):
+    persona = make_persona()
+    data_file = store_upload(persona, upload(WHATSAPP_SAMPLE))
+    DataFile.objects.filter(pk=data_file.pk).update(status="parsing", heartbeat_at=timezone.now())
+    client.force_login(persona.owner)
+    status = client.get(reverse("persona_status", args=[persona.slug])).json()
+    assert status["files"][0]["status"] == "parsing"
+
+
+def test_a_failed_file_can_be_uploaded_again(
+    media_root, make_persona, django_capture_on_commit_callbacks
+):
+    persona = make_persona()
+    first = store_upload(persona, upload(WHATSAPP_SAMPLE))
+    DataFile.objects.filter(pk=first.pk).update(status="failed", error="Reading stopped.")
+    with django_capture_on_commit_callbacks(execute=True):  # files leave once committed
+        again = store_upload(persona, upload(WHATSAPP_SAMPLE, "again.txt"))
+    assert list(persona.files.all()) == [again]
+    assert not (media_root / first.file.name).exists()

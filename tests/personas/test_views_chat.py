@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from personas.models import ChatMessage, Conversation, ModelVersion, ShareLink
+from personas.models import ChatMessage, Conversation, ModelVersion, Persona, ShareLink
 
 pytestmark = pytest.mark.django_db
 
@@ -81,8 +81,10 @@ def test_share_link_create_visit_and_revoke(client, persona):
     html = visitor.get(reverse("shared_chat", args=[link.token])).content.decode()
     assert f'data-socket-url="/ws/share/{link.token}/chat/"' in html
     assert visitor.cookies["sessionid"].value  # the visitor's conversations hang on it
-    for secret in ("Owner talk", "/p/sam/", "Manage", "#training"):
+    # Nor whom the owner chats with: visitors get no addressee choice.
+    for secret in ("Owner talk", "/p/sam/", "Manage", "#training", "Alex", "Jo<", "Talking to"):
         assert secret not in html
+    assert '<input type="hidden" id="chat-addressee" value="">' in html
     visit = Conversation.objects.create(
         persona=persona, share_link=link, visitor_key=f"session:{visitor.session.session_key}",
         title="Visitor talk",
@@ -108,7 +110,41 @@ def test_share_with_user_and_remove(client, persona):
         reverse("persona_share_user", args=["sam"]), {"username": "nobody"}, follow=True
     )
     assert b"No other user with that name" in response.content
-    client.post(reverse("persona_unshare_user", args=["sam", friend.pk]))
+    entry = Persona.shared_with.through.objects.get(persona=persona, user=friend)
+    response = client.post(reverse("persona_unshare_user", args=["sam", entry.pk]), follow=True)
+    assert b"bo can no longer chat with Sam" in response.content
+    assert not persona.shared_with.exists()
+
+
+def test_unsharing_names_only_users_of_this_personas_share_list(client, persona, make_persona):
+    """The remove URL takes a share entry's id: a user id of anyone else names nobody."""
+    friend = User.objects.create_user("bo", password="x-long-pw-1")
+    stranger = User.objects.create_user("carl-the-secret", password="x-long-pw-1")
+    other = make_persona("dan", "dans", name="Dan's")
+    other.shared_with.add(stranger)
+    persona.shared_with.add(friend)
+    client.force_login(persona.owner)
+    others_entry = Persona.shared_with.through.objects.get(persona=other)
+    for wanted in (stranger.pk, others_entry.pk, 10**6):
+        response = client.post(reverse("persona_unshare_user", args=["sam", wanted]))
+        assert response.status_code == 404 and b"carl" not in response.content
+    assert list(persona.shared_with.all()) == [friend] and other.shared_with.exists()
+    page = client.get(reverse("persona_detail", args=["sam"])).content.decode()
+    mine = Persona.shared_with.through.objects.get(persona=persona)
+    assert reverse("persona_unshare_user", args=["sam", mine.pk]) in page
+
+
+def test_share_by_name_lookups_are_bounded(client, persona, settings):
+    """The share list has to show whom it names, so guessing names is rate-limited instead."""
+    settings.SHARE_LOOKUP_LIMIT = 3
+    User.objects.create_user("bo", password="x-long-pw-1")
+    client.force_login(persona.owner)
+    url = reverse("persona_share_user", args=["sam"])
+    for guess in ("al", "ben", "cy"):
+        response = client.post(url, {"username": guess}, follow=True)
+        assert b"No other user with that name" in response.content
+    response = client.post(url, {"username": "bo"}, follow=True)
+    assert b"Too many names tried" in response.content
     assert not persona.shared_with.exists()
 
 

@@ -46,6 +46,7 @@ def persona_urls(persona, data_file_id=1, run_id=1):
         ("post", reverse("persona_identity", args=[s])),
         ("post", reverse("persona_upload", args=[s])),
         ("post", reverse("persona_file_remove", args=[s, data_file_id])),
+        ("post", reverse("persona_file_retry", args=[s, data_file_id])),
         ("get", reverse("persona_corpus", args=[s, "yml"])),
         ("post", reverse("persona_train", args=[s])),
         ("post", reverse("persona_run_cancel", args=[s, run_id])),
