@@ -72,6 +72,12 @@ class TrainForm(forms.Form):
     preset = forms.ChoiceField(
         choices=[(name, PRESET_HELP.get(name, name)) for name in PRESETS], initial="quick"
     )
+    from_scratch = forms.BooleanField(
+        required=False,
+        label="Start now, without the base model",
+        help_text="Costs quality: a model that starts from scratch must learn English from your "
+        "chats alone, and its replies are mostly noise until you have tens of thousands.",
+    )
 
 
 class ShareUserForm(forms.Form):

@@ -5,6 +5,7 @@ from personas.views import chat, dashboard, data, persona, sharing, training
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("personas/new/", dashboard.create_persona, name="persona_create"),
+    path("base-model/status/", dashboard.base_model_status, name="base_model_status"),
     path("p/<slug:slug>/", persona.persona_detail, name="persona_detail"),
     path("p/<slug:slug>/identity/", persona.save_identity, name="persona_identity"),
     path("p/<slug:slug>/delete/", persona.delete_persona, name="persona_delete"),

@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from personas.models import DataFile, ModelVersion, Persona, TrainingRun
-from personas.services import events, storage
+from personas.services import base_model, events, storage
 from personas.services.corpus import persona_pairs
 from personas.services.heartbeat import Heartbeat
 
@@ -30,6 +30,9 @@ MAX_ATTEMPTS = 3
 PROGRESS_WRITE_INTERVAL_S = 0.5
 CANCEL_CHECK_INTERVAL_S = 1.0
 MAX_HISTORY_POINTS = 600
+BASE_MODEL_POLL_S = 3.0
+# The run override (not a model setting) by which a user starts without the base model.
+FROM_SCRATCH = "from_scratch"
 
 
 class TrainingAlreadyActive(Exception):
@@ -325,19 +328,35 @@ def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
+def _wait_for_base_model(run: TrainingRun, reporter: _Reporter, from_scratch: bool):
+    """The base model to continue, or None. While it is still training the run waits for it,
+    saying so, unless the user chose to start from scratch."""
+    from modeling.base import base_model_at
+
+    while not from_scratch and not reporter.should_stop():
+        found = base_model.state()
+        if found.key != "training":
+            break
+        _set_phase(run, f"waiting for the {found.label} (your model starts from it)")
+        time.sleep(BASE_MODEL_POLL_S)
+    return None if from_scratch else base_model_at(settings.BASE_MODEL_DIR)
+
+
 def _train(run: TrainingRun, resume: bool, reporter: _Reporter, work_dir: Path):
     _set_phase(run, "loading TensorFlow…")
-    from modeling.base import base_model_at, general_pairs
+    from modeling.base import general_pairs
     from modeling.config import make_config
     from modeling.train import train
 
-    config = make_config(run.preset, **run.overrides)  # a bad override fails before any work
+    overrides = dict(run.overrides)
+    from_scratch = bool(overrides.pop(FROM_SCRATCH, False))
+    config = make_config(run.preset, **overrides)  # a bad override fails before any work
+    base = _wait_for_base_model(run, reporter, from_scratch)
     files = run.persona.files.filter(status=DataFile.Status.PARSED).count()
     _set_phase(run, f"reading {_plural(files, 'file')}…")
     pairs = persona_pairs(run.persona)
-    base_model = base_model_at(settings.BASE_MODEL_DIR)
-    # The chatterbot corpus is read only when there is a base model to continue.
-    general = general_pairs() if base_model is not None else ()
+    # The general corpora are read only when there is a base model to continue.
+    general = general_pairs() if base is not None else ()
     extra = f" plus {_plural(len(general), 'general pair')}" if general else ""
     # modeling.train reports nothing before its first step; these are its next stages.
     _set_phase(
@@ -352,7 +371,7 @@ def _train(run: TrainingRun, resume: bool, reporter: _Reporter, work_dir: Path):
         progress=reporter,
         should_stop=reporter.should_stop,
         resume=resume and (work_dir / "checkpoints").exists(),
-        base_model=base_model,
+        base_model=base,
         general_pairs=general,
     )
 

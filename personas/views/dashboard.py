@@ -3,11 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from personas.forms import PersonaForm
 from personas.models import DataFile, TrainingRun
+from personas.services import base_model
 from personas.views import summary
 
 
@@ -36,6 +38,8 @@ def _render(request, form):
             "cards": _cards(request.user.personas.all()),
             "shared": _cards(request.user.shared_personas.all()),
             "form": form,
+            "base_model": base_model.state(),
+            "base_model_log": base_model.log_tail(),
         },
     )
 
@@ -43,6 +47,13 @@ def _render(request, form):
 @login_required
 def dashboard(request):
     return _render(request, PersonaForm())
+
+
+@login_required
+def base_model_status(request):
+    """The base model's state for the dashboard's live line."""
+    found = base_model.state()
+    return JsonResponse({"key": found.key, "label": found.label, "percent": found.percent})
 
 
 @login_required

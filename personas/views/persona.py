@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from ingestion import IngestionError, suggest_identities
 from personas.forms import DeletePersonaForm, IdentityForm, ShareUserForm, TrainForm
 from personas.models import DataFile, Persona
-from personas.services import corpus, deletion, uploads
+from personas.services import base_model, corpus, deletion, uploads
 from personas.services.access import persona_for_owner
 from personas.services.training import progress_frame
 from personas.views import summary
@@ -136,6 +136,7 @@ def _context(request, persona: Persona, **overrides) -> dict:
         "pairs": pairs,
         "pairs_error": pairs_error,
         "train_form": TrainForm(),
+        "base_model": base_model.state(),
         "active_run": active_run,
         "runs": runs,
         "versions": list(persona.versions.select_related("run")),

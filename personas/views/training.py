@@ -33,12 +33,11 @@ def start_training(request, slug):
     if not form.is_valid():
         messages.error(request, "Choose one of the presets.")
         return redirect(_training_url(slug))
+    overrides = dict(settings.TRAIN_OVERRIDES)
+    if form.cleaned_data["from_scratch"]:
+        overrides[training.FROM_SCRATCH] = True
     try:
-        training.start_training(
-            persona,
-            preset=form.cleaned_data["preset"],
-            overrides=dict(settings.TRAIN_OVERRIDES) or None,
-        )
+        training.start_training(persona, preset=form.cleaned_data["preset"], overrides=overrides)
     except training.TrainingAlreadyActive:
         messages.warning(request, "A training run is already in progress: wait or cancel it.")
     except training.NoUsableData as error:

@@ -2,6 +2,25 @@
 // once their work is done.
 (function () {
   "use strict";
+  // The base model's line: live while it trains, then the page reloads to show it ready.
+  const base = document.querySelector('.base-model-state[data-base-model="training"]');
+  if (base) {
+    const poll = function () {
+      fetch(base.dataset.statusUrl, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (body) {
+          if (body.key !== "training") { window.location.reload(); return; }
+          base.querySelector('[data-role="base-model-label"]').textContent = body.label;
+          window.setTimeout(poll, 5000);
+        })
+        .catch(function () { window.setTimeout(poll, 15000); });
+    };
+    window.setTimeout(poll, 5000);
+  }
+})();
+
+(function () {
+  "use strict";
   const cards = document.querySelectorAll(".persona-card[data-status-url]");
   if (!cards.length) return;
 

@@ -1,3 +1,5 @@
+from collections import Counter
+
 import numpy as np
 
 from modeling.artifact import load, read_json
@@ -6,13 +8,16 @@ from modeling.train import train
 from tests.modeling.conftest import chat_pairs, tiny_config
 
 
-def test_general_pairs_come_from_the_installed_chatterbot_corpus():
+def test_general_pairs_come_from_chitchat_dataset_and_the_chatterbot_corpus():
     files = corpus_files()
     assert len(files) > 10 and all(f.suffix == ".yml" for f in files)
     pairs = general_pairs()
-    assert len(pairs) > 1000
-    assert {p.source for p in pairs} >= {"greetings.yml", "ai.yml"}
+    sources = Counter(p.source for p in pairs)
+    assert sources["dataset.json"] > 120_000  # chitchat-dataset: every turn that answers
+    assert {"greetings.yml", "ai.yml"} <= set(sources)
     assert all(p.response.strip() and p.context for p in pairs)
+    # No persona: the responder's own earlier turns are "me", the other side "them".
+    assert {s for p in pairs for s, _ in p.context} == {"me", "them"}
 
 
 def test_persona_training_starts_from_the_base_model_and_mixes_general_pairs(tmp_path):
