@@ -29,6 +29,7 @@ from benchmarks.chats import long_answers_csv, short_turns_whatsapp  # noqa: E40
 from ingestion import build_pairs  # noqa: E402
 from modeling.base import base_model_at, general_pairs  # noqa: E402
 from modeling.config import make_config  # noqa: E402
+from modeling.decode import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 from modeling.evaluate import evaluate_artifact  # noqa: E402
 from modeling.train import train  # noqa: E402
 
@@ -50,19 +51,21 @@ def case_pairs(name: str, folder: Path, scale: float = 1.0):
 
 
 def run_case(name: str, base: Path | None, preset: str, overrides: dict, scale: float = 1.0,
-             max_pairs: int = 200) -> dict:
+             max_pairs: int = 200, strategies: tuple[str, ...] = (DEFAULT_STRATEGY,),
+             keep: Path | None = None) -> list[dict]:
+    """One report per decoding strategy, all of the same trained model."""
     with tempfile.TemporaryDirectory(prefix=f"quality-{name}-") as tmp:
         pairs = case_pairs(name, Path(tmp), scale)
         if isinstance(pairs, str):
-            return {"case": name, "skipped": pairs}
+            return [{"case": name, "skipped": pairs}]
         config = make_config(preset, **overrides)
         started = time.monotonic()
-        result = train(pairs, Path(tmp) / "run", config, base_model=base,
+        out = keep / name if keep else Path(tmp) / "run"
+        result = train(pairs, out, config, base_model=base,
                        general_pairs=general_pairs() if base is not None else ())
         seconds = time.monotonic() - started
-        report = evaluate_artifact(result.artifact_dir, max_pairs=max_pairs)
-    report.pop("samples", None)
-    return {
+        reports = [evaluate_artifact(result.artifact_dir, max_pairs, s) for s in strategies]
+    facts = {
         "case": name,
         "corpus_pairs": len(pairs),
         "base_model": base is not None,
@@ -70,8 +73,12 @@ def run_case(name: str, base: Path | None, preset: str, overrides: dict, scale: 
         "train_seconds": round(seconds, 1),
         "stopped": result.metrics.get("stopped"),
         "epochs": result.metrics.get("epochs"),
-        **report,
     }
+    return [{**facts, **_without(report, "samples", "style")} for report in reports]
+
+
+def _without(report: dict, *keys: str) -> dict:
+    return {k: v for k, v in report.items() if k not in keys}
 
 
 def main() -> None:
@@ -83,6 +90,8 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=10.0)
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--strategies", nargs="+", default=[DEFAULT_STRATEGY], choices=STRATEGIES)
+    parser.add_argument("--keep", type=Path, help="keep each case's trained model here")
     args = parser.parse_args()
     base = None if args.no_base else base_model_at(args.base)
     if not args.no_base and base is None:
@@ -90,7 +99,9 @@ def main() -> None:
                  "or pass --no-base")
     overrides = {"max_minutes": args.max_minutes, **dict(_parse(v) for v in args.set)}
     for name in args.cases:
-        print(json.dumps(run_case(name, base, args.preset, overrides)), flush=True)
+        for report in run_case(name, base, args.preset, overrides,
+                               strategies=tuple(args.strategies), keep=args.keep):
+            print(json.dumps(report, ensure_ascii=False), flush=True)
 
 
 def _parse(item: str) -> tuple[str, object]:

@@ -15,7 +15,8 @@ def test_state_follows_the_status_file_and_the_model_folder(media_root, settings
     assert base_model.state().key == "missing"
     base_model.report_progress(40, 480)
     found = base_model.state()
-    assert found.key == "training" and found.label == "base model: training, 40%, about 8 minutes left"
+    assert found.key == "training"
+    assert found.label == "base model: training, 40%, about 8 minutes left"
     # A status nobody has updated for minutes belongs to a process that died.
     status = json.loads(base_model.status_path().read_text())
     base_model.status_path().write_text(json.dumps({**status, "at": time.time() - 600}))
