@@ -136,10 +136,13 @@ def _stamp(head: str) -> datetime | None:
 
 def _row(pending: list, conv_id: str, name: str) -> MessageRow:
     stamp, author, text, number, more = pending
+    if more and not more[-1]:
+        more.pop()  # the blank line signal-export prints after every message
+    text = text.rstrip()
     if more or text[-1:] in ")]" or text[:1] in "(!":
         text, kind = _markdown_body(text, more)
     else:
-        text, kind = text.rstrip(), "text"  # the common case: one line of plain text
+        kind = "text"  # the common case: one line of plain text
     if kind == "text" and (text == DELETED or CALL_RE.match(text)):
         kind = "system"
     return (stamp, author, text, conv_id, name, number, kind, None, None)
