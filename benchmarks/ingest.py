@@ -1,4 +1,5 @@
-"""Ingestion speed: parse + clean + pairs over a generated WhatsApp export.
+"""Ingestion speed: parse + clean + pairs over a generated WhatsApp export, and over the same
+chat in each other chat format (Signal, Discord, SMS Backup & Restore, LINE; formats.py).
 
 Prints JSON: messages per second (wall and CPU time) for parsing alone and for the whole
 pipeline (parse + clean + turns + pairs), and peak traced memory at two file sizes to show that
@@ -8,7 +9,9 @@ overstates the cost, and CPU time per message is the figure to compare.
 With --compare, the maintained parsers the target was set against (whatstk, chat-miner; install
 them with `pip install -e ".[bench]"`) parse the same file in the same minutes, and the ratios
 to them are printed: this machine's speed differs from session to session, a ratio does not.
-Usage: python benchmarks/ingest.py [--messages N] [--compare]
+Each other format is timed at the smaller size, beside WhatsApp's figures at that size: the
+ratios (above 1: faster per message than WhatsApp) hold whatever the machine.
+Usage: python benchmarks/ingest.py [--messages N] [--compare] [--formats NAME...]
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.formats import WRITERS  # noqa: E402
 from ingestion import iter_messages, iter_pairs  # noqa: E402
 
 WORDS = (
@@ -41,35 +45,40 @@ TARGET = 300_000
 WHATSTK_REFERENCE_S = 3.9
 
 
-def generate(path: Path, count: int, seed: int = 0) -> None:
-    """An Android US-style export: bursts of chat separated by quiet hours, some media/links."""
+def chat(count: int, seed: int = 0):
+    """(moment, speaker index, text, has a second line) of a generated chat: bursts of chat
+    separated by quiet hours, some media/links."""
     rnd = random.Random(seed)
     moment = datetime(2019, 1, 1, 8, 0)
+    written = 0
+    while written < count:
+        moment += timedelta(minutes=rnd.choice((10, 45, 90, 240, 600)))
+        speaker = rnd.randrange(2)
+        for _ in range(min(rnd.randint(4, 40), count - written)):
+            moment += timedelta(seconds=rnd.randint(3, 50))
+            if rnd.random() < 0.45:
+                speaker = 1 - speaker
+            roll = rnd.random()
+            if roll < 0.03:
+                text = "<Media omitted>"
+            elif roll < 0.05:
+                text = f"look https://example.com/{rnd.randrange(10**6)}"
+            else:
+                text = " ".join(rnd.choices(WORDS, k=rnd.randint(1, 12)))
+            yield moment, speaker, text, roll > 0.99
+            written += 1
+
+
+def generate(path: Path, count: int, seed: int = 0) -> None:
+    """An Android US-style WhatsApp export."""
     with open(path, "w", encoding="utf-8") as out:
-        written = 0
-        while written < count:
-            moment += timedelta(minutes=rnd.choice((10, 45, 90, 240, 600)))
-            speaker = rnd.randrange(2)
-            for _ in range(min(rnd.randint(4, 40), count - written)):
-                moment += timedelta(seconds=rnd.randint(3, 50))
-                if rnd.random() < 0.45:
-                    speaker = 1 - speaker
-                roll = rnd.random()
-                if roll < 0.03:
-                    text = "<Media omitted>"
-                elif roll < 0.05:
-                    text = f"look https://example.com/{rnd.randrange(10**6)}"
-                else:
-                    text = " ".join(rnd.choices(WORDS, k=rnd.randint(1, 12)))
-                hour = moment.hour % 12 or 12
-                half = "AM" if moment.hour < 12 else "PM"
-                stamp = (
-                    f"{moment.month}/{moment.day}/{moment.year % 100}, {hour}:{moment.minute:02d}"
-                )
-                out.write(f"{stamp} {half} - {NAMES[speaker]}: {text}\n")
-                if roll > 0.99:
-                    out.write("and a second line\n")
-                written += 1
+        for moment, speaker, text, two_lines in chat(count, seed):
+            hour = moment.hour % 12 or 12
+            half = "AM" if moment.hour < 12 else "PM"
+            stamp = f"{moment.month}/{moment.day}/{moment.year % 100}, {hour}:{moment.minute:02d}"
+            out.write(f"{stamp} {half} - {NAMES[speaker]}: {text}\n")
+            if two_lines:
+                out.write("and a second line\n")
 
 
 def timed(run, rounds: int = 5) -> tuple[int, float, float]:
@@ -84,12 +93,12 @@ def timed(run, rounds: int = 5) -> tuple[int, float, float]:
     return count, wall_best, cpu_best
 
 
-def measure(path: Path) -> dict:
+def measure(path: Path, me: str = "Anand") -> dict:
     messages, parse_s, parse_cpu = timed(lambda: sum(1 for _ in iter_messages(path)))
-    pairs, total_s, total_cpu = timed(lambda: sum(1 for _ in iter_pairs(path, me=["Anand"])))
+    pairs, total_s, total_cpu = timed(lambda: sum(1 for _ in iter_pairs(path, me=[me])))
     # Memory in a separate run: tracemalloc slows Python down several times.
     tracemalloc.start()
-    sum(1 for _ in iter_pairs(path, me=["Anand"]))
+    sum(1 for _ in iter_pairs(path, me=[me]))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
@@ -159,11 +168,35 @@ def compare(big: dict, path: Path) -> dict:
     return others
 
 
+def other_formats(names: list[str], count: int, folder: Path, results: dict) -> dict:
+    """Each format's figures at `count` messages, and their ratios to WhatsApp's."""
+    whatsapp = results[str(count)]
+    figures = {}
+    for name in names:
+        target = folder / name
+        target.mkdir()
+        path, me = WRITERS[name](target, count, chat)
+        found = measure(path, me)
+        for key in ("parse_messages_per_cpu_s", "pipeline_messages_per_cpu_s"):
+            found[key.replace("messages_per_cpu_s", "vs_whatsapp")] = round(
+                found[key] / whatsapp[key], 2
+            )
+        figures[name] = found
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=500_000)
     parser.add_argument("--small", type=int, default=100_000, help="second size, to compare memory")
     parser.add_argument("--compare", action="store_true", help="time whatstk and chat-miner too")
+    parser.add_argument(
+        "--formats",
+        nargs="*",
+        choices=sorted(WRITERS),
+        default=sorted(WRITERS),
+        help="the other formats to time (none: WhatsApp only)",
+    )
     args = parser.parse_args()
     load_at_start = os.getloadavg()[0]
     results = {}
@@ -174,6 +207,7 @@ def main() -> None:
             results[str(count)] = measure(path)
         if args.compare:
             results["compare"] = compare(results[str(args.messages)], path)
+        results["formats"] = other_formats(args.formats, args.small, Path(tmp), results)
     big, small = results[str(args.messages)], results[str(args.small)]
     results["target_messages_per_s"] = TARGET
     # The target is for one core: CPU time is what other processes on the machine cannot inflate.

@@ -10,7 +10,12 @@ from .formats import (
     chitchat,
     convai2,
     csv_log,
+    discord_csv,
+    discord_json,
+    line_chat,
     messenger,
+    signal,
+    sms_backup,
     telegram_html,
     telegram_json,
     whatsapp,
@@ -18,15 +23,21 @@ from .formats import (
 )
 from .sources import Document
 
-# Most specific first: WhatsApp iOS lines start with "[" like JSON does.
+# Most specific first: WhatsApp iOS lines start with "[" like JSON does; Signal's Markdown
+# lines would pass for WhatsApp iOS lines, and DiscordChatExporter's CSV for a CSV message log.
 FORMATS: tuple[ModuleType, ...] = (
+    signal,
+    line_chat,
     whatsapp,
     telegram_html,
+    discord_json,
     telegram_json,
     messenger,
     chitchat,
     convai2,
+    sms_backup,
     yaml_corpus,
+    discord_csv,
     csv_log,
 )
 FORMAT_NAMES = {
@@ -37,6 +48,11 @@ FORMAT_NAMES = {
     "telegram_html": "Telegram Desktop HTML",
     "telegram_json": "Telegram Desktop JSON",
     "messenger": "Facebook Messenger / Instagram JSON",
+    "signal": "Signal Desktop chat (signal-export chat.md/data.json)",
+    "line": "LINE chat history (.txt)",
+    "discord_json": "Discord JSON (DiscordChatExporter)",
+    "discord_csv": "Discord CSV (DiscordChatExporter)",
+    "sms": "SMS Backup & Restore XML (Android)",
     "csv": "CSV message log or pairs",
 }
 

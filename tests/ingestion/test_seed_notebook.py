@@ -14,11 +14,29 @@ from tests.needs import SEED, shared
 DANNY_LIKE = FIXTURES / "yaml" / "danny-like.yml"
 # Named here rather than globbed, so that a missing folder skips each one instead of none.
 YML = [
-    "Artificial_intelligence.yml", "GK.yml", "IT.yml", "Sport_games.yml", "bot_info.yml",
-    "computers.yml", "conversations.yml", "danny.yml", "data_intermediate.yml",
-    "data_tolokers.yml", "data_volunteers.yml", "emotion.yml", "film.yml", "food.yml",
-    "general_convo.yml", "gossip.yml", "greetings.yml", "health.yml", "jokes_fun.yml",
-    "market_money.yml", "money.yml", "psychology.yml", "space_and_science.yml",
+    "Artificial_intelligence.yml",
+    "GK.yml",
+    "IT.yml",
+    "Sport_games.yml",
+    "bot_info.yml",
+    "computers.yml",
+    "conversations.yml",
+    "danny.yml",
+    "data_intermediate.yml",
+    "data_tolokers.yml",
+    "data_volunteers.yml",
+    "emotion.yml",
+    "film.yml",
+    "food.yml",
+    "general_convo.yml",
+    "gossip.yml",
+    "greetings.yml",
+    "health.yml",
+    "jokes_fun.yml",
+    "market_money.yml",
+    "money.yml",
+    "psychology.yml",
+    "space_and_science.yml",
 ]
 MOJIBAKE_MARKERS = ("ðŸ", "Ã", "â€")
 

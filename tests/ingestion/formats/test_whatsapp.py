@@ -359,11 +359,15 @@ GROUP_LINES = [
     ("system_lines", "shown"),
     [
         # Android: created, then renamed twice; the latest subject names the group.
-        (['1/1/21, 09:00 - Maya created group "Climbers"',
-          '1/1/21, 09:05 - Ravi changed the subject from "Climbers" to "Crag crew"',
-          '1/1/21, 09:06 - Maya changed the group name from "Crag crew" to "Crag crew 🧗"'],
-         "Crag crew 🧗"),
-        (['1/1/21, 09:05 - Ravi changed the subject to “Boulder Sundays”'], "Boulder Sundays"),
+        (
+            [
+                '1/1/21, 09:00 - Maya created group "Climbers"',
+                '1/1/21, 09:05 - Ravi changed the subject from "Climbers" to "Crag crew"',
+                '1/1/21, 09:06 - Maya changed the group name from "Crag crew" to "Crag crew 🧗"',
+            ],
+            "Crag crew 🧗",
+        ),
+        (["1/1/21, 09:05 - Ravi changed the subject to “Boulder Sundays”"], "Boulder Sundays"),
         # No subject anywhere: named by its file, as a group.
         ([], "the group in lorem-2000.txt"),
     ],
@@ -382,8 +386,10 @@ def test_a_renamed_group_export_is_named_by_its_subject_or_as_the_group_in_the_f
 def test_a_chat_found_to_be_a_group_late_is_named_as_the_group_in_the_file(tmp_path):
     # The first 256 KiB name two people; a third joins later.
     path = tmp_path / "lorem-2000.txt"
-    two = [f"1/1/21, 10:{m % 60:02d} - {'Maya' if m % 2 else 'Anand'}: " + "x" * 200
-           for m in range(1500)]
+    two = [
+        f"1/1/21, 10:{m % 60:02d} - {'Maya' if m % 2 else 'Anand'}: " + "x" * 200
+        for m in range(1500)
+    ]
     path.write_text("\n".join(two + ["2/1/21, 10:00 - Ravi: late hello"]) + "\n")
     (conversation,) = inspect(path)["conversation_list"]
     assert conversation["id"] == "lorem-2000"  # exclusions are stored by id: it stays
