@@ -31,6 +31,7 @@ def bot(tiny_artifact):
         ("beam", {"beam_width": 3, "length_penalty": 0.8}),
         ("sample", {"temperature": 0.7, "top_k": 20, "top_p": 0.9, "seed": 1}),
         ("sample", {"temperature": 1.5, "top_k": 0, "top_p": 1.0, "seed": 2}),
+        ("rerank", {"candidates": 4, "seed": 3}),
     ],
 )
 def test_each_strategy_streams_pieces_of_one_reply(bot, strategy, opts):
@@ -184,3 +185,26 @@ def test_blocks_of_steps_stream_the_same_reply_as_single_steps(bot, strategy, mo
     reply = bot.reply(CONTEXT, "Ann", strategy, **opts)
     monkeypatch.setattr(decode, "BLOCK", 1)
     assert bot.reply(CONTEXT, "Ann", strategy, **opts) == reply
+
+
+def test_rerank_picks_the_candidate_with_the_best_mutual_information_score(bot):
+    found = bot._decoder
+    source = found.source_ids(CONTEXT, bot.persona_names)
+    options = {**decode.DEFAULTS, "candidates": 6, "seed": 5}
+    length = bot.config.max_target_len
+    greedy = list(found.sequential(source, 0, length, options, sample=False))
+    # One candidate: the greedy reply itself.
+    assert found.rerank(source, 0, length, {**options, "candidates": 1}) == greedy
+    chosen = found.rerank(source, 0, length, options)
+    candidates = [greedy] + [
+        list(found.sequential(source, 0, length, {**options, "seed": 5 + i}, sample=True))
+        for i in range(1, 6)
+    ]
+    assert chosen in candidates
+    empty = found.source_ids(decode.EMPTY_CONTEXT, [])
+    unique = [c for i, c in enumerate(candidates) if c not in candidates[:i]]
+    cond = found.scorer.log_likelihoods(source, 0, unique, length)
+    prior = found.scorer.log_likelihoods(empty, 0, unique, length)
+    penalty = ((5.0 + np.array([len(c) for c in unique])) / 6.0) ** options["length_penalty"]
+    best = unique[int(np.argmax((cond - options["anti_lm"] * prior) / penalty))]
+    assert chosen == best
