@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from modeling.artifact import read_json  # noqa: E402
 from modeling.base import BASE_PRESET, base_config, train_base_model  # noqa: E402
-from modeling.decode import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 from modeling.evaluate import evaluate_artifact  # noqa: E402
+from modeling.options import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 
 def main() -> None:

@@ -29,8 +29,8 @@ from benchmarks.chats import long_answers_csv, short_turns_whatsapp  # noqa: E40
 from ingestion import build_pairs  # noqa: E402
 from modeling.base import base_model_at, general_pairs  # noqa: E402
 from modeling.config import make_config  # noqa: E402
-from modeling.decode import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 from modeling.evaluate import evaluate_artifact  # noqa: E402
+from modeling.options import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 from modeling.train import train  # noqa: E402
 
 DANNY = ROOT.parent / "shared" / "corpora" / "seed-notebook" / "yml" / "danny.yml"

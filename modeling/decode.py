@@ -29,27 +29,13 @@ from modeling.config import ModelConfig
 from modeling.data import Example, addressee_id, encode_context
 from modeling.decode_step import Memory, State, encode, step, step_weights
 from modeling.model import Seq2Seq
+from modeling.options import DEFAULTS, STRATEGIES
 from modeling.perplexity import PerplexityMeter
 from modeling.tokenizer import BOS, EOS, PAD, IncrementalDecoder, Tokenizer
 
-STRATEGIES = ("greedy", "beam", "sample", "rerank")
-# What chats and evaluation use unless told otherwise.
-DEFAULT_STRATEGY = "greedy"
 # The reply "them" would get to an empty message: what the anti-language-model term of
 # reranking scores a candidate against (p(reply) without a context, Li et al. 2016).
 EMPTY_CONTEXT = (("them", ""),)
-DEFAULTS: dict[str, Any] = {
-    "max_length": None,  # None = the model's max_target_len
-    "no_repeat_ngram": 3,  # 0 disables
-    "beam_width": 4,
-    "length_penalty": 0.6,  # GNMT alpha; 0 = raw log-probability
-    "temperature": 0.8,
-    "top_k": 0,  # 0 disables
-    "top_p": 0.9,  # 1 disables
-    "seed": None,
-    "candidates": 8,  # rerank: the greedy reply and this many - 1 sampled ones
-    "anti_lm": 0.5,  # rerank: weight of -log p(reply) in the score (0 = likelihood alone)
-}
 # Tokens per call after the first: a call's fixed cost (0.3-0.8 ms) is then small per token,
 # and chunks still stream about 16 ms apart.
 BLOCK = 16

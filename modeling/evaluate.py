@@ -18,7 +18,8 @@ from sklearn.pipeline import make_pipeline
 from ingestion.records import Pair
 from modeling.artifact import Chatbot, load, read_pairs
 from modeling.data import Example, make_batches, make_examples
-from modeling.decode import DEFAULT_STRATEGY, EMPTY_CONTEXT
+from modeling.decode import EMPTY_CONTEXT
+from modeling.options import DEFAULT_STRATEGY
 from modeling.perplexity import PerplexityMeter
 from modeling.verdict import verdict
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import Http404
 
+from modeling.options import DEFAULT_STRATEGY
 from personas.models import Conversation, TrainingRun
 from personas.parsing import parse_frame, parse_id
 from personas.security import count_hit
@@ -160,7 +161,7 @@ class BaseChatConsumer(SessionBoundConsumer):
             raise ChatRefused("The message is empty.")
         if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
             raise ChatRefused(too_long())
-        strategy = content.get("strategy") or "greedy"
+        strategy = content.get("strategy") or DEFAULT_STRATEGY
         try:
             options = decode_options(strategy if isinstance(strategy, str) else "", content)
         except ValueError as exc:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from modeling.options import DEFAULT_STRATEGY, STRATEGIES
 from personas.models import ChatMessage, Conversation, ModelVersion, Persona
 from personas.services import storage
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES = ("greedy", "beam", "sample")
 # Decoding options a client may set, with the range each is clamped to.
 OPTION_RANGES: dict[str, tuple[type, float, float]] = {
     "temperature": (float, 0.05, 2.0),
@@ -207,7 +207,7 @@ class ReplyStream:
 
 
 def reply_stream(
-    conversation: Conversation, text: str, strategy: str = "greedy", **options
+    conversation: Conversation, text: str, strategy: str = DEFAULT_STRATEGY, **options
 ) -> ReplyStream:
     """Start a reply: raises NoModel, or ValueError for a bad strategy or option."""
     return ReplyStream(conversation, text, strategy, decode_options(strategy, options))

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from modeling.options import DEFAULT_STRATEGY
+from modeling.options import STRATEGIES as MODEL_STRATEGIES
 from personas.parsing import parse_id
 from personas.services.access import (
     ChatAccess,
@@ -18,11 +20,14 @@ from personas.services.access import (
 )
 from personas.views.summary import headline
 
-STRATEGIES = [
-    ("greedy", "Most likely (greedy)"),
-    ("beam", "Careful (beam search)"),
-    ("sample", "Playful (sampling)"),
-]
+LABELS = {
+    "greedy": "Most likely (greedy)",
+    "beam": "Careful (beam search)",
+    "sample": "Playful (sampling)",
+    "rerank": "Best of several (reranked)",
+}
+# The default first: it is what the page selects.
+STRATEGIES = [(s, LABELS[s]) for s in sorted(MODEL_STRATEGIES, key=lambda s: s != DEFAULT_STRATEGY)]
 
 
 def _share_access(request, token: str) -> ChatAccess:

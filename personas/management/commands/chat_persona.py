@@ -2,9 +2,10 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from modeling.options import DEFAULT_STRATEGY, STRATEGIES
 from personas.management.cli import find_persona
 from personas.models import Conversation
-from personas.services.chat import STRATEGIES, NoModel, reply_stream
+from personas.services.chat import NoModel, reply_stream
 
 QUIT_WORDS = {"exit", "quit", ":q"}
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("target", metavar="USER/SLUG")
         parser.add_argument("--message", help="send one message, print the reply, exit")
         parser.add_argument("--addressee", default="", help="who the persona is talking to")
-        parser.add_argument("--strategy", choices=STRATEGIES, default="greedy")
+        parser.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY)
         parser.add_argument("--temperature", type=float)
 
     def handle(self, target, message, addressee, strategy, temperature, **options):

@@ -1,0 +1,20 @@
+"""Decoding strategies and their options: plain Python, so the web app can validate a chat's
+choice without loading TensorFlow. modeling.decode implements them."""
+
+from typing import Any
+
+STRATEGIES = ("greedy", "beam", "sample", "rerank")
+# What chats and evaluation use unless told otherwise.
+DEFAULT_STRATEGY = "greedy"
+DEFAULTS: dict[str, Any] = {
+    "max_length": None,  # None = the model's max_target_len
+    "no_repeat_ngram": 3,  # 0 disables
+    "beam_width": 4,
+    "length_penalty": 0.6,  # GNMT alpha; 0 = raw log-probability
+    "temperature": 0.8,
+    "top_k": 0,  # 0 disables
+    "top_p": 0.9,  # 1 disables
+    "seed": None,
+    "candidates": 8,  # rerank: the greedy reply and this many - 1 sampled ones
+    "anti_lm": 0.5,  # rerank: weight of -log p(reply) in the score (0 = likelihood alone)
+}
