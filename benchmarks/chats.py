@@ -78,30 +78,44 @@ CLOSERS = [
 ]
 
 FRIENDS = ("Alex", "Jo", "Priya")
-# (message, replies by the persona): short exchanges whose reply depends on the message.
+# (message, replies by the persona): short exchanges whose reply depends on the message, often
+# repeating what it names, as people do ("the gym? yes, 7ish").
 EXCHANGES = [
-    ("u coming to {place} tonight?", ["yeah def, {time}?", "cant tonight sorry, tmrw?"]),
-    ("did u finish the {thing}?", ["almost!! sending it in an hour", "nope still stuck on it 😩"]),
-    ("whats for dinner", ["{food} probably", "thinking {food} tbh"]),
-    ("hows work", ["busy but ok", "meetings all day ugh"]),
-    ("can u grab {food} on the way", ["sure np", "yep, anything else?"]),
-    ("where r u", ["5 min away", "at {place} already"]),
-    ("happy birthday!!! 🎉", ["aww thank youuu ❤️", "thanks!! cake later?"]),
-    ("did u see the game last night", ["yes what a finish!!", "missed it, who won?"]),
-    ("movie on saturday?", ["yes pls, what time", "ooh which one"]),
-    ("im so tired today", ["same, coffee?", "go to bed early tonight!"]),
-    ("call me when ur free", ["will do in 10", "calling now"]),
-    ("lol look at this", ["hahaha stop", "omg 😂"]),
-    ("running late sorry", ["no worries", "all good, ill grab a table"]),
-    ("how was {place}?", ["so good, we should go together", "kinda packed honestly"]),
-    ("any plans this weekend", ["hiking on sunday if its sunny", "nothing yet, u?"]),
-    ("good morning ☀️", ["morning!!", "gm, slept well?"]),
+    ("u coming to {place} {day}?", ["yeah def, {place} at {time}?", "cant {day} sorry, {excuse}",
+                                    "{place} {day}?? yesss"]),
+    ("did u finish the {thing}?", ["almost!! sending the {thing} by {time}",
+                                   "nope still stuck on the {thing} 😩", "the {thing}? ugh not yet"]),
+    ("whats for dinner", ["{food} probably", "thinking {food} tbh", "{food}!! or {food2}?"]),
+    ("hows work {day}", ["busy but ok, {excuse}", "meetings all {day} ugh", "fine, {thing} is due"]),
+    ("can u grab {food} on the way", ["sure np, {food} it is", "yep, {food} and {food2}?",
+                                      "on it, {food} from {place}?"]),
+    ("where r u", ["5 min from {place}", "at {place} already", "leaving {place} now"]),
+    ("happy birthday {name}!!! 🎉", ["aww thank youuu {name} ❤️", "thanks {name}!! cake {day}?"]),
+    ("did u see the {team} game", ["yes what a finish, {team} 🔥", "missed it, did {team} win?"]),
+    ("movie {day}?", ["yes pls, {time}?", "ooh {day} works, which one", "cant {day}, {excuse}"]),
+    ("im so tired today", ["same, coffee at {place}?", "go to bed by {time} tonight!"]),
+    ("call me when ur free", ["will do around {time}", "calling after {thing}"]),
+    ("lol look at this {animal}", ["hahaha that {animal} 😂", "omg the {animal} stop"]),
+    ("running late, {excuse}", ["no worries", "all good, ill grab a table at {place}"]),
+    ("how was {place}?", ["so good, we should go {day}", "kinda packed at {time} honestly"]),
+    ("any plans {day}", ["hiking with {name} if its sunny", "{thing} all {day} 😭, u?"]),
+    ("good morning ☀️", ["morning!! {food} for breakfast", "gm, slept till {time} lol"]),
 ]
+# How Sam dresses a reply up: the same answer rarely comes out word for word twice.
+OPENERS_SHORT = ["", "", "haha ", "ok ", "omg ", "hmm ", "yes ", "lol ", "wait ", "ahh "]
+CLOSERS_SHORT = ["", "", " 😂", " ❤️", " !!", " 👍", " x", " lol", " tbh", " 🙈", " haha"]
 SLOTS = {
-    "place": ["the gym", "the climbing gym", "the market", "Nina's party", "the beach"],
-    "time": ["7ish", "after 8", "6:30"],
-    "thing": ["report", "slides", "essay", "tax form"],
-    "food": ["pizza", "tacos", "ramen", "curry", "pasta"],
+    "place": ["the gym", "the climbing gym", "the market", "Nina's party", "the beach",
+              "the library", "Luca's", "the park", "the pub", "the station"],
+    "time": ["7ish", "after 8", "6:30", "noon", "9", "half 5", "10ish", "around 4"],
+    "day": ["tonight", "tomorrow", "on friday", "this weekend", "on sunday", "later"],
+    "thing": ["report", "slides", "essay", "tax form", "budget", "lab notes", "cover letter"],
+    "food": ["pizza", "tacos", "ramen", "curry", "pasta", "sushi", "dumplings", "salad"],
+    "food2": ["chips", "ice cream", "garlic bread", "mochi", "fries"],
+    "excuse": ["work is mad", "my mum is visiting", "im sick", "the car broke", "im broke"],
+    "name": ["Nina", "Luca", "Maya", "Tom", "Ravi"],
+    "team": ["Arsenal", "the Lakers", "City", "the Bulls"],
+    "animal": ["cat", "dog", "goose", "raccoon"],
 }
 
 
@@ -150,7 +164,9 @@ def _whatsapp_chat(path: Path, friend: str, messages: int, rng: np.random.Genera
             when += timedelta(minutes=int(rng.integers(1, 90)))
             lines.append(f"{_stamp(when)} - {friend}: {message.format(**slots)}")
             when += timedelta(minutes=int(rng.integers(1, 10)))
-            lines.append(f"{_stamp(when)} - Sam: {_pick(rng, replies).format(**slots)}")
+            reply = _pick(rng, replies).format(**slots)
+            reply = f"{_pick(rng, OPENERS_SHORT)}{reply}{_pick(rng, CLOSERS_SHORT)}"
+            lines.append(f"{_stamp(when)} - Sam: {reply}")
         when += timedelta(hours=int(rng.integers(6, 30)))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -33,7 +33,9 @@ from modeling.evaluate import evaluate_artifact  # noqa: E402
 from modeling.options import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 from modeling.train import train  # noqa: E402
 
-DANNY = ROOT.parent / "shared" / "corpora" / "seed-notebook" / "yml" / "danny.yml"
+# The shared corpora beside the repository (DIGITAL_YOU_SHARED, as for the tests).
+SHARED = Path(os.environ.get("DIGITAL_YOU_SHARED") or ROOT.parent / "shared")
+DANNY = SHARED / "corpora" / "seed-notebook" / "yml" / "danny.yml"
 CASES = ("short_turns", "danny", "long_answers")
 
 
