@@ -1,5 +1,6 @@
 """Ingestion speed: parse + clean + pairs over a generated WhatsApp export, and over the same
-chat in each other chat format (Signal, Discord, SMS Backup & Restore, LINE; formats.py).
+chat in each other chat format (Signal, Discord, SMS Backup & Restore, LINE, X archive,
+iMessage, Slack, Google Chat; formats.py).
 
 Prints JSON: messages per second (wall and CPU time) for parsing alone and for the whole
 pipeline (parse + clean + turns + pairs), and peak traced memory at two file sizes to show that
@@ -104,7 +105,7 @@ def measure(path: Path, me: str = "Anand") -> dict:
     return {
         "messages": messages,
         "pairs": pairs,
-        "mb": round(path.stat().st_size / 1e6, 1),
+        "mb": round(_size(path) / 1e6, 1),
         "parse_s": round(parse_s, 3),
         "parse_messages_per_s": round(messages / parse_s),
         "parse_messages_per_cpu_s": round(messages / parse_cpu),
@@ -113,6 +114,13 @@ def measure(path: Path, me: str = "Anand") -> dict:
         "pipeline_messages_per_cpu_s": round(messages / total_cpu),
         "peak_traced_mib": round(peak / 2**20, 2),
     }
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file, or of every file in a folder (multi-file exports)."""
+    if path.is_dir():
+        return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+    return path.stat().st_size
 
 
 def other_parsers(path: Path) -> dict:

@@ -12,13 +12,17 @@ from .formats import (
     csv_log,
     discord_csv,
     discord_json,
+    google_chat,
+    imessage,
     line_chat,
     messenger,
     signal,
+    slack,
     sms_backup,
     telegram_html,
     telegram_json,
     whatsapp,
+    x_archive,
     yaml_corpus,
 )
 from .sources import Document
@@ -33,6 +37,10 @@ FORMATS: tuple[ModuleType, ...] = (
     discord_json,
     telegram_json,
     messenger,
+    x_archive,
+    google_chat,
+    slack,
+    imessage,
     chitchat,
     convai2,
     sms_backup,
@@ -53,6 +61,10 @@ FORMAT_NAMES = {
     "discord_json": "Discord JSON (DiscordChatExporter)",
     "discord_csv": "Discord CSV (DiscordChatExporter)",
     "sms": "SMS Backup & Restore XML (Android)",
+    "x_archive": "X (Twitter) archive direct messages (.zip/data/*.js)",
+    "google_chat": "Google Chat from Google Takeout (messages.json)",
+    "slack": "Slack workspace export (.zip)",
+    "imessage": "iMessage text from imessage-exporter (.txt)",
     "csv": "CSV message log or pairs",
 }
 
@@ -69,6 +81,13 @@ def detect(doc: Document) -> ModuleType | None:
     return None
 
 
+def _unit_of(module: ModuleType, name: str) -> str:
+    """Which files of a multi-file format belong together: those of one folder, unless the
+    format spans a whole archive (a Slack workspace: its users and its channel folders)."""
+    archive_root = getattr(module, "archive_root", None)
+    return archive_root(name) if archive_root else name.rpartition("/")[0]
+
+
 def group_documents(
     documents: Sequence[Document], label: str
 ) -> list[tuple[ModuleType, list[Document]]]:
@@ -80,8 +99,7 @@ def group_documents(
         if module is None:
             continue
         if getattr(module, "MULTI_PAGE", False):
-            folder = doc.name.rpartition("/")[0]
-            key = (module.FORMAT, folder)
+            key = (module.FORMAT, _unit_of(module, doc.name))
             if key not in grouped:
                 grouped[key] = []
                 units.append((module, grouped[key]))

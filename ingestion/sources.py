@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ MEDIA_SUFFIXES = frozenset(
     ".jpg .jpeg .png .gif .webp .heic .bmp .tgs .mp4 .mov .webm .3gp .avi .mkv .opus .ogg .mp3 .m4a"
     " .aac .wav .amr .pdf .doc .docx .xls .xlsx .ppt .pptx .vcf .apk .css .js .ico .svg".split()
 )
+# The X (Twitter) archive keeps its data in .js files: only its message and account files are
+# read; its other scripts (tweets, the archive's viewer) stay out like any other .js file.
+X_DATA_RE = re.compile(r"(?:direct-messages(?:-group)?(?:-part\d+)?|account)\.js", re.I)
 MAX_FOLDER_FILES = 10_000
 
 
@@ -73,6 +77,14 @@ def document(path: Path, name: str | None = None) -> Document:
     return Document(name=name or path.name, path=path, encoding=detect_encoding(path))
 
 
+def is_wanted(name: PurePosixPath | Path) -> bool:
+    """Whether a file can hold chat text: not media, not a script (X's data files aside)."""
+    suffix = name.suffix.lower()
+    if suffix == ".js":
+        return bool(X_DATA_RE.fullmatch(name.name))
+    return suffix not in MEDIA_SUFFIXES
+
+
 def is_archive(path: Path) -> bool:
     with open(path, "rb") as handle:
         return handle.read(4) == b"PK\x03\x04"
@@ -110,7 +122,7 @@ def _folder_documents(folder: Path) -> list[Document]:
     return [
         document(p, str(p.relative_to(folder)))
         for p in files
-        if p.suffix.lower() not in MEDIA_SUFFIXES and p.stat().st_size > 0
+        if is_wanted(p) and p.stat().st_size > 0
     ]
 
 
@@ -142,7 +154,7 @@ def _extract_zip(path: Path, target: Path, limits: ZipLimits, label: str) -> lis
                 raise UnsafeArchive(f"{label}: nested archive {member.filename!r} not supported")
             if member.compress_size and member.file_size / member.compress_size > limits.max_ratio:
                 raise UnsafeArchive(f"{label}: entry {member.filename!r} looks like a zip bomb")
-            if inner.suffix.lower() not in MEDIA_SUFFIXES and member.file_size > 0:
+            if is_wanted(inner) and member.file_size > 0:
                 wanted.append((member, inner))
         documents = []
         written = 0

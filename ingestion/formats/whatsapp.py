@@ -17,6 +17,8 @@ from pathlib import PurePath
 
 from ..records import Conversation, MessageKind, MessageRow, ParseReport
 from ..sources import Document
+from . import whatsapp_system
+from .whatsapp_system import Speakers, is_notice
 
 FORMAT = "whatsapp"
 _DATE = r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"
@@ -54,25 +56,8 @@ HEAD_CACHE_LIMIT = 4096  # exports are chronological: recent headers are the one
 HEAD_START = frozenset("0123456789[\u200e\u200f")
 AM_WORDS = frozenset("am a.m. a.m vorm. vorm ص fm 上午 午前 sa π.μ. 오전 म.पू.".split())
 PM_WORDS = frozenset("pm p.m. p.m nachm. nachm م em 下午 午後 ch μ.μ. 오후 म.उ.".split())
-MEDIA_TEXTS = frozenset(
-    """<Media omitted>|<Medien ausgelassen>|<Multimedia omitido>|<Médias omis>|<Mídia oculta>
-    |<Media weggelaten>|<Media omessi>|<Мультимедиа опущено>|<Medya dahil edilmedi>
-    |<Media tidak disertakan>|image omitted|video omitted|audio omitted|sticker omitted
-    |GIF omitted|document omitted|Contact card omitted|imagen omitida|video omitido
-    |audio omitido|sticker omitido|Bild weggelassen|Video weggelassen|Audio weggelassen
-    |Sticker weggelassen|image absente|vídeo omitido|imagem ocultada|null""".replace("\n", "")
-    .replace("    ", "")
-    .split("|")
-)
-SYSTEM_TEXTS = frozenset(
-    """This message was deleted|You deleted this message|This message was deleted.
-    |You deleted this message.|Missed voice call|Missed video call|Diese Nachricht wurde gelöscht.
-    |Du hast diese Nachricht gelöscht.|Se eliminó este mensaje.|Eliminaste este mensaje.
-    |Ce message a été supprimé.|Vous avez supprimé ce message.|Essa mensagem foi apagada
-    |Você apagou esta mensagem|Questo messaggio è stato eliminato""".replace("\n", "")
-    .replace("    ", "")
-    .split("|")
-)
+MEDIA_TEXTS = whatsapp_system.MEDIA_TEXTS
+SYSTEM_TEXTS = whatsapp_system.SYSTEM_TEXTS
 SPECIAL_TEXTS = MEDIA_TEXTS | SYSTEM_TEXTS
 FILE_ATTACHED_RE = re.compile(
     r"\((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado"
@@ -84,7 +69,8 @@ SUBJECT_RE = re.compile(
     r"(?:created group|changed the (?:subject|group name)(?: from [\"“].*?[\"”])? to)"
     r" [\"“](.+?)[\"”]"
 )
-GROUP_WORDS = ("group", "Gruppe", "grupo", "groupe", "gruppo", "groep")
+GROUP_WORDS = ("group", "Gruppe", "grupo", "groupe", "gruppo", "groep", "групп", "grup")
+GROUP_WORDS += ("ग्रुप", "المجموعة")
 EDITED_SUFFIX = "\u200e<This message was edited>"
 TITLE_RE = re.compile(
     r"^(?:WhatsApp Chat (?:with|mit|-)|Chat de WhatsApp con|Conversa do WhatsApp com"
@@ -113,7 +99,7 @@ def chat_title(doc: Document, headers: list[re.Match]) -> str:
         return found.group(1).strip()
     for header in headers[:20]:
         author, sep, text = header["rest"].partition(": ")
-        if sep and text.startswith("\u200e"):
+        if sep and (text.startswith("\u200e") or is_notice(text, header["rest"])):
             return author.strip("\u200e")  # iOS opens with a system line "authored" by the chat
         if created := CREATED_RE.search(header["rest"]):
             return created.group(1)
@@ -252,11 +238,16 @@ def parse_document(doc: Document, report: ParseReport) -> Iterator[MessageRow]:
     headers = [m for line in head_lines if (m := HEADER_RE.match(line))]
     twelve_hour = any(m["ampm"] for m in headers[:50])
     bracketed = sum(1 for m in headers[:50] if "[" in m.group()[:4]) * 2 > len(headers[:50])
+    speakers = Speakers()
     authors = {}
     for m in headers:
-        cut = m["rest"].find(": ")
-        if 0 < cut <= 80 and not m["rest"][cut + 2 :].startswith("\u200e"):
-            authors[m["rest"][:cut]] = None
+        rest = m["rest"]
+        cut = rest.find(": ")
+        text = rest[cut + 2 :]
+        if 0 < cut <= 80 and not text.startswith("\u200e") and text not in SPECIAL_TEXTS:
+            author = rest[:cut]
+            if author in speakers.people or not speakers.is_system(author, text, rest):
+                authors[author] = None
     is_group = len(authors) > 2
     title = chat_title(doc, headers)
     conversation = report.add_conversation(
@@ -270,17 +261,20 @@ def parse_document(doc: Document, report: ParseReport) -> Iterator[MessageRow]:
         )
     )
     order = _date_order(doc, twelve_hour, report)
-    return _parse_lines(doc, "] " if bracketed else " - ", order, conversation, report)
+    marker = "] " if bracketed else " - "
+    # The lines are read again from the top: who is a person is decided again in the same order.
+    return _parse_lines(doc, marker, order, conversation, Speakers(), report)
 
 
-def _parse_lines(doc, marker, order, conversation, report) -> Iterator[MessageRow]:
+def _parse_lines(doc, marker, order, conversation, speakers, report) -> Iterator[MessageRow]:
     """The hot loop: split off the header, look it up, split author from text. Messages are
     yielded as plain tuples (see Message) once their continuation lines are known."""
     stamp_of = _Clock(order, doc.name, report).stamp
     cache: dict[str, object] = {}
     name = doc.name
     conv_id = conversation.id
-    authors = set(conversation.participants)
+    authors = speakers.people  # grows as people are told apart from the chat's own voice
+    participants = conversation.participants
     pending: MessageRow | None = None
     extra: list[str] = []
     lines_before = 0
@@ -319,12 +313,15 @@ def _parse_lines(doc, marker, order, conversation, report) -> Iterator[MessageRo
             kind = "text"
             if text in SPECIAL_TEXTS or text[-1:] in ")>" or text[:1] in "\u200e<":
                 text, kind = _classify(text)
-            pending = (stamp, author, text, conv_id, name, number, kind, None, None)
             if author not in authors and kind == "text":
-                authors.add(author)
-                conversation.participants.append(author)
-                if len(authors) > 2 and not conversation.is_group:
-                    _now_a_group(conversation, doc)
+                if speakers.is_system(author, text, rest):
+                    # WhatsApp's own line written as someone's ("GROUP: Maya added Ravi").
+                    author, text, kind = "", rest.strip("\u200e"), "system"
+                elif author not in participants:
+                    participants.append(author)
+                    if len(participants) > 2 and not conversation.is_group:
+                        _now_a_group(conversation, doc)
+            pending = (stamp, author, text, conv_id, name, number, kind, None, None)
     if pending is not None:
         yield _continued(pending, extra) if extra else pending
 

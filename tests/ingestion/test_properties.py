@@ -1,5 +1,6 @@
 """Random bytes and mutated fixtures: nothing but IngestionError may escape any parser."""
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_random_zip_archives(tmp_path_factory, entries):
 
 def test_example_count_is_reported(capsys):
     with capsys.disabled():
-        print(f"\nhypothesis: 4 property tests x {EXAMPLES} examples = {4 * EXAMPLES} cases")
+        print(f"\nhypothesis: 5 property tests x {EXAMPLES} examples = {5 * EXAMPLES} cases")
     assert EXAMPLES >= 20
 
 
@@ -110,3 +111,56 @@ def test_truncated_fixtures(tmp_path, source):
         path = tmp_path / source.name
         path.write_bytes(data[: int(len(data) * fraction)])
         exercise(path)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+# Where each multi-file format reads its fields: random values there must fail clearly or parse.
+ENVELOPES = {
+    "data/direct-messages.js": lambda v: (
+        "window.YTD.direct_messages.part0 = "
+        + json.dumps([{"dmConversation": {"conversationId": "1-2", "messages": [v]}}])
+    ),
+    "data/account.js": lambda v: "window.YTD.account.part0 = " + json.dumps([{"account": v}]),
+    "general/2021-01-13.json": lambda v: (
+        json.dumps([{"type": "message", "ts": "1.5", **v}])
+        if isinstance(v, dict)
+        else json.dumps([v])
+    ),
+    "users.json": lambda v: json.dumps(
+        [{"id": "U1", "team_id": "T", "real_name": "x", "profile": v}]
+    ),
+    "Groups/DM 1/messages.json": lambda v: json.dumps(
+        {
+            "messages": [
+                {
+                    "creator": v,
+                    "created_date": "Monday, January 4, 2021 at 9:00:00 AM UTC",
+                    "text": "hi",
+                },
+                v,
+            ]
+        }
+    ),
+    "Groups/DM 1/group_info.json": lambda v: json.dumps(
+        {"members": v, "user_type": "Human", "name": v}
+    ),
+}
+
+
+@SETTINGS
+@given(name=st.sampled_from(sorted(ENVELOPES)), value=JSON_VALUES)
+def test_random_json_where_multi_file_formats_read_their_fields(tmp_path_factory, name, value):
+    folder = tmp_path_factory.mktemp("envelope")
+    for other in ENVELOPES:
+        if other.split("/")[0] == name.split("/")[0]:
+            path = folder / other
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(ENVELOPES[other]({}))
+    (folder / name).write_text(ENVELOPES[name](value))
+    exercise(folder)
