@@ -58,6 +58,11 @@ OPENERS = [
     "That is a fair question, and I want to answer it properly.",
     "I have spent years listening to people about this.",
     "Thank you for asking, because this matters to me.",
+    "I grew up in {town}, so I know this one first hand.",
+    "Honestly, this keeps me up at night.",
+    "I get asked this a lot, and the answer has not changed.",
+    "Last week I was in {town} talking about exactly this.",
+    "Here is the short version, and then the long one.",
 ]
 BODY = [
     "When it comes to {topic}, {a} deserve a government that turns up and listens.",
@@ -69,13 +74,38 @@ BODY = [
     "I will sit down with {a} in the first hundred days and agree on a plan for {b}.",
     "Nobody should have to fight this hard for {c}, and under us they will not have to.",
     "We will publish every number on {topic} so that {a} can hold us to account.",
+    "In {town} alone, {a} told me that {c} had got worse every year since {year}.",
+    "{person}, a mother of two from {town}, wrote to me about {b} and I still have her letter.",
+    "Our costings put {money} into {b} over four years, and every dollar is accounted for.",
+    "Since {year}, {d} has slipped by {number} per cent, and that is simply not good enough.",
+    "I am not going to pretend {topic} can be fixed overnight, but {b} can improve by {year}.",
+    "Ask anyone who deals with {c} and they will tell you the system is stretched thin.",
+    "We have already trialled a new approach to {d} in {town}, and the early results are good.",
+    "The answer is not another slogan about {topic}; it is {b}, {c} and a lot of hard work.",
+    "When I met {person} from {town}, the first thing she raised was {c}.",
+    "We will double the support for {a} and cut the red tape around {d}.",
+    "Every region should get a fair share of {b}, not just the city seats.",
+    "I want {a} to have a real say in how {c} is run.",
+    "If we get {d} right, the rest of {topic} gets easier for everyone.",
 ]
 CLOSERS = [
     "That is my commitment, and I intend to keep it.",
     "Judge me on what we deliver.",
     "That is the difference between us and them.",
     "I will not rest until it is done.",
+    "People in {town} deserve nothing less.",
+    "And I will be back in {town} to report on it.",
+    "Hold me to that.",
+    "That is a promise, not a press release.",
 ]
+PLACES = ["Ashford", "Brookvale", "Carrow", "Dunmore", "Elmstead", "Fairlie", "Glenrock",
+          "Hartley", "Inverell", "Kingsbury", "Larkhill", "Millbrook", "Northam", "Oakdale",
+          "Penrith", "Redcliffe", "Stanthorpe", "Tamworth", "Wallace Bay", "Yarram"]
+PEOPLE = ["Maria", "Jenny", "Aisha", "Helen", "Priya", "Grace", "Leanne", "Sofia", "Ruth", "Mei"]
+YEARS = [str(y) for y in range(2008, 2024)]
+NUMBERS = [str(n) for n in range(4, 40)]
+MONEY = ["$40 million", "$120 million", "$2.1 billion", "$65 million", "$900 million",
+         "$310 million"]
 
 FRIENDS = ("Alex", "Jo", "Priya")
 # (message, replies by the persona): short exchanges whose reply depends on the message, often
@@ -139,11 +169,17 @@ def _answer(rng: np.random.Generator, topic: str) -> str:
         sentences = [_pick(rng, OPENERS)]
         for index in rng.choice(len(BODY), int(rng.integers(2, 6)), replace=False):
             a, b, c, d = (nouns[i] for i in rng.permutation(4))
-            sentences.append(BODY[index].format(topic=topic, a=a, b=b, c=c, d=d))
+            sentences.append(BODY[index].format(topic=topic, a=a, b=b, c=c, d=d, **_facts(rng)))
         sentences.append(_pick(rng, CLOSERS))
-        answer = " ".join(sentences)
+        answer = " ".join(sentences).format(**_facts(rng))
+        answer = answer[0].upper() + answer[1:]
         if 30 <= len(answer.split()) <= 100:
             return answer
+
+
+def _facts(rng: np.random.Generator) -> dict[str, str]:
+    return {"town": _pick(rng, PLACES), "person": _pick(rng, PEOPLE), "year": _pick(rng, YEARS),
+            "number": _pick(rng, NUMBERS), "money": _pick(rng, MONEY)}
 
 
 def short_turns_whatsapp(folder: Path, messages: int = 6000, seed: int = 0) -> list[Path]:

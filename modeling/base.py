@@ -19,7 +19,8 @@ from modeling.train import Progress, TrainResult, train
 # the 20-minute budget on 2 CPU cores, a 2-layer model saw under 2 epochs of chitchat-dataset;
 # replies up to 48 tokens so long answers are learned further than the preset's 32.
 BASE_PRESET = "standard"
-BASE_OVERRIDES = dict(num_layers=1, max_target_len=48, epochs=10, max_minutes=18)
+BASE_OVERRIDES = dict(num_layers=1, max_target_len=48, epochs=10, max_minutes=18,
+                      lr_schedule="cosine", early_stopping_patience=3)
 
 
 def base_config(**overrides) -> TrainConfig:

@@ -120,15 +120,22 @@ PRESETS: dict[str, dict[str, Any]] = {
         dropout=0.1,
         warmup_steps=30,
     ),
+    # Fine-tuning the base model (its shape wins; see modeling.train._prepare) in at most 10
+    # minutes. A constant learning rate with early stopping on validation: on the long-answer
+    # chat, 15 cosine-decayed epochs left Hits@1 at chance (0.06); 42 constant ones gave 0.54.
+    # Replies up to 96 tokens: long answers are learned whole, not cut at the base's 48.
     "standard": dict(
-        epochs=15,
-        max_minutes=30,
+        epochs=100,
+        max_minutes=10,
         batch_size=64,
         sampled_softmax=512,
+        lr_schedule="constant",
+        early_stopping_patience=5,
         vocab_size=8000,
         embedding_dim=128,
         hidden_size=256,
         num_layers=2,
+        max_target_len=96,
     ),
     "thorough": dict(
         epochs=40,

@@ -69,6 +69,7 @@ def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = DEFAULT_
         "baseline_retrieval_f1": mean_f1(retrieved, real),
         "distinct_1": distinct(generated, 1),
         "distinct_2": distinct(generated, 2),
+        "real_distinct_2": distinct(real, 2),
         "baseline_retrieval_distinct_1": distinct(retrieved, 1),
         "baseline_retrieval_distinct_2": distinct(retrieved, 2),
         "repeated_replies": repeated_replies(generated),

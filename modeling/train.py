@@ -202,8 +202,11 @@ def _prepare(
     base_weights = None
     if base_model is not None:
         base = artifact.load(base_model)
-        # The persona model continues the base model, so it takes its shape and tokenizer.
-        config = replace(config, model=base.config)
+        # The persona model continues the base model, so it takes its shape and tokenizer;
+        # how much context and reply it reads are the run's own (no weight depends on them).
+        lengths = {name: getattr(config.model, name)
+                   for name in ("context_turns", "max_source_len", "max_target_len")}
+        config = replace(config, model=replace(base.config, **lengths))
         tokenizer = base.tokenizer
         base_weights = base.model.get_weights()
     else:

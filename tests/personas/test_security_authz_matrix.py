@@ -82,6 +82,7 @@ HTTP_MATRIX = {
     "password_change": {"GET": LOGGED_IN_PAGE},
     "password_change_done": {"GET": LOGGED_IN_PAGE},
     "dashboard": {"GET": LOGGED_IN_PAGE},
+    "base_model_status": {"GET": LOGGED_IN_PAGE},
     "persona_create": {"GET": row(302, 405, 405, 405, 405, 302)},
     "persona_detail": {"GET": OWNER_PAGE, "POST": row(302, _, 404, 404, 404, 302)},
     "persona_status": {"GET": OWNER_PAGE, "POST": row(302, 405, 405, 405, 405, 302)},
