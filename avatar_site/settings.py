@@ -243,8 +243,16 @@ LOGGING = {
 # Product limits (all overridable from the environment).
 MAX_UPLOAD_MB = int(os.environ.get("DIGITAL_YOU_MAX_UPLOAD_MB", "200"))
 MAX_USER_STORAGE_MB = int(os.environ.get("DIGITAL_YOU_MAX_USER_STORAGE_MB", "1000"))
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Every request body but an upload's is refused over this size, before it is read
+# (personas/body_limit.py): the site's forms send a few kilobytes.
+MAX_REQUEST_KB = int(os.environ.get("DIGITAL_YOU_MAX_REQUEST_KB", "1024"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_KB * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "personas.upload_handlers.PerFileLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 CHAT_MAX_MESSAGE_CHARS = int(os.environ.get("DIGITAL_YOU_CHAT_MAX_CHARS", "2000"))
 CHAT_RATE_LIMIT = int(os.environ.get("DIGITAL_YOU_CHAT_RATE_LIMIT", "20"))  # messages per minute
 # Share links: messages a minute over all of a link's visitors, and visitor conversations kept.

@@ -2,6 +2,7 @@
 
 import io
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
@@ -15,6 +16,7 @@ from personas.services import corpus, uploads
 from personas.services.access import persona_for_owner
 from personas.services.training import progress_frame
 from personas.tasks import parse_data_file_task
+from personas.upload_handlers import oversized_uploads
 
 CORPUS_TYPES = {"yml": "application/x-yaml", "jsonl": "application/x-ndjson"}
 
@@ -40,7 +42,9 @@ def upload_files(request, slug):
     persona = persona_for_owner(request.user, slug)
     stored, errors = [], []
     uploaded_files = request.FILES.getlist("files")
-    if not uploaded_files:
+    for name in oversized_uploads(request):
+        errors.append(f"{name} is larger than the {settings.MAX_UPLOAD_MB} MB limit per file.")
+    if not uploaded_files and not errors:
         errors.append("Choose at least one file.")
     for uploaded in uploaded_files:
         try:

@@ -148,6 +148,19 @@ def test_rejected_upload_gets_a_clear_error_and_stores_nothing(owner_client, set
     assert empty.status_code == 400 and empty.json()["errors"]
 
 
+def test_file_over_the_limit_is_named_when_dropped_while_read(owner_client, settings):
+    client, persona = owner_client
+    settings.MAX_UPLOAD_MB = 1
+    response = client.post(
+        reverse("persona_upload", args=["sam"]),
+        {"files": [SimpleUploadedFile("big.txt", b"x" * (2 * 1024 * 1024))]},
+        **XHR,
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["big.txt is larger than the 1 MB limit per file."]
+    assert not persona.files.exists()
+
+
 def test_broken_file_shows_why(owner_client):
     client, persona = owner_client
     response = client.post(
