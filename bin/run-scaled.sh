@@ -53,7 +53,7 @@ stop() {
 trap stop INT TERM EXIT
 
 for ((i = 0; i < WORKERS; i++)); do
-  nice -n "$WORKER_NICE" "$PY" manage.py rqworker default --with-scheduler &
+  nice -n "$WORKER_NICE" "$PY" manage.py worker &
   pids+=($!)
 done
 for ((i = 0; i < WEB; i++)); do

@@ -9,12 +9,8 @@ PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 
 # The worker trains at a lower CPU priority so chat replies stay fast (README "Scaling out").
-if [ -n "${REDIS_URL:-}" ]; then
-  worker=(nice -n 10 "$PY" manage.py rqworker default --with-scheduler)
-else
-  # No autoreload: a reload would kill a training run mid-way.
-  worker=(nice -n 10 "$PY" manage.py db_worker --queue-name default --no-reload)
-fi
+# It runs db_worker, or rqworker when REDIS_URL is set, and rescues work whose worker died.
+worker=(nice -n 10 "$PY" manage.py worker)
 
 say() { echo "[run.sh $(date +%H:%M:%S)] $*" >&2; }
 

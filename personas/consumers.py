@@ -21,14 +21,15 @@ from personas.parsing import parse_frame, parse_id
 from personas.security import count_hit
 from personas.services import access, events
 from personas.services.chat import NoModel, decode_options, reply_stream
-from personas.services.training import cancel_training, mark_stale_runs, progress_frame
+from personas.services.training import cancel_training, progress_frame
 
 logger = logging.getLogger(__name__)
 
 # Decoding threads shared by every chat socket of this process.
 DECODE_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="chat-decode")
 TRAINING_POLL_S = 0.5
-STALE_CHECK_EVERY_S = 10.0
+# How often a training socket, which receives no messages, rechecks its session.
+SESSION_CHECK_EVERY_S = 10.0
 # Frames are refused before JSON parsing when far larger than any valid message.
 FRAME_OVERHEAD_CHARS = 2000
 
@@ -341,9 +342,7 @@ class TrainingConsumer(SessionBoundConsumer):
         if getattr(self, "run_group", None):
             await self.leave(self.run_group)
 
-    def latest_frame(self, check_stale: bool) -> dict:
-        if check_stale:
-            mark_stale_runs()
+    def latest_frame(self) -> dict:
         run = TrainingRun.objects.filter(persona_id=self.persona.pk).first()
         if run is None:
             return {"type": "progress", "run": None, "status": "none", "history": []}
@@ -351,16 +350,15 @@ class TrainingConsumer(SessionBoundConsumer):
 
     async def poll(self):
         loop = asyncio.get_running_loop()
-        last_stale_check = 0.0
+        last_session_check = 0.0
         while True:
-            check_stale = loop.time() - last_stale_check >= STALE_CHECK_EVERY_S
-            if check_stale:
-                last_stale_check = loop.time()
+            if loop.time() - last_session_check >= SESSION_CHECK_EVERY_S:
+                last_session_check = loop.time()
                 # This socket streams without being sent messages, so the session is
                 # rechecked here too.
                 if await self.close_if_signed_out():
                     return
-            frame = await database_sync_to_async(self.latest_frame)(check_stale)
+            frame = await database_sync_to_async(self.latest_frame)()
             group = events.training_group(frame["run"]) if frame["run"] else None
             if group != self.run_group:
                 if self.run_group:

@@ -113,11 +113,13 @@ STOPPED = (
 )
 
 
-def mark_stale_parses(persona: Persona) -> None:
+def mark_stale_parses(persona: Persona | None = None) -> None:
     """Parses whose worker stopped beating fail, so the page offers a retry instead of showing
-    "Reading" forever. Called where the files' status is shown."""
+    "Reading" forever: a persona's, where the files' status is shown, and all of them on the
+    workers' timer (personas.services.rescue)."""
     stale_before = timezone.now() - timedelta(seconds=settings.TRAINING_STALE_AFTER_S)
-    stale = persona.files.annotate(
+    files = persona.files if persona is not None else DataFile.objects
+    stale = files.annotate(
         last_sign_of_life=Coalesce("heartbeat_at", "uploaded_at")
     ).filter(status=DataFile.Status.PARSING, last_sign_of_life__lt=stale_before)
     for data_file in stale:
