@@ -120,6 +120,8 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Reading uploads and training have queues of their own (personas/tasks.py).
+TASK_QUEUES = ["parsing", "training"]
 # Redis, when configured, carries websocket events across processes and the task queue.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -132,11 +134,13 @@ if REDIS_URL:
         }
     }
     INSTALLED_APPS += ["django_rq"]
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
+    RQ_QUEUES = {
+        name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600} for name in TASK_QUEUES
+    }
     # Workers (`manage.py rqworker default`) must run jobs with django-tasks' Job class,
     # which calls the task function; rq's own Job cannot.
     RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
     # Shared by all web processes, so login throttling counts failures across them.
     CACHES = {
         "default": {
@@ -147,7 +151,7 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [

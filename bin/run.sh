@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Starts the web server (HTTP + websockets) and the background task worker together,
-# in the foreground; Ctrl-C stops both. Each one that exits is started again on its own
-# (the other keeps running), after a pause that grows while it keeps crashing.
+# Starts the web server (HTTP + websockets) and the background task workers together,
+# in the foreground; Ctrl-C stops them all. Each one that exits is started again on its own
+# (the others keep running), after a pause that grows while it keeps crashing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 
-# The worker trains at a lower CPU priority so chat replies stay fast (README "Scaling out").
-# It runs db_worker, or rqworker when REDIS_URL is set, and rescues work whose worker died.
-worker=(nice -n 10 "$PY" manage.py worker)
+# Two workers, one reading uploads and one training, so that a long training never keeps an
+# upload waiting. They run db_worker, or rqworker when REDIS_URL is set, and rescue work whose
+# worker died; at a lower CPU priority so chat replies stay fast (README "Scaling out").
 
 say() { echo "[run.sh $(date +%H:%M:%S)] $*" >&2; }
 
@@ -36,8 +36,10 @@ supervise() {
   done
 }
 
-supervise worker "${worker[@]}" &
-worker_sup=$!
+supervise parser nice -n 10 "$PY" manage.py worker --queue parsing &
+parser_sup=$!
+supervise trainer nice -n 10 "$PY" manage.py worker --queue training &
+trainer_sup=$!
 # The general base model persona training starts from (README "Quick start"): trained once, in
 # the background, the first time the app runs; its log is var/base_model.log.
 # TRAIN_BASE_MODEL=0 skips it.
@@ -51,6 +53,6 @@ fi
 # -v 0: Daphne's access log prints share tokens; the app logs requests itself, redacted.
 supervise web "$PY" -m daphne -v 0 -b "$HOST" -p "$PORT" avatar_site.asgi:application &
 web_sup=$!
-trap 'kill $web_sup $worker_sup $base_pid 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
+trap 'kill $web_sup $parser_sup $trainer_sup $base_pid 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
 echo "Digital You on http://$HOST:$PORT  (Ctrl-C stops it)"
 wait

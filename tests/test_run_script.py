@@ -91,22 +91,22 @@ def run_script(tmp_path):
 
 def test_a_crashed_process_is_restarted_alone(run_script):
     run_script.wait_for(run_script.healthy, "the web server did not come up")
-    run_script.wait_for(lambda: run_script.pids("worker"), "the worker did not start")
-    [web], [worker] = run_script.pids("web"), run_script.pids("worker")
+    run_script.wait_for(lambda: run_script.pids("trainer"), "the worker did not start")
+    [web], [worker] = run_script.pids("web"), run_script.pids("trainer")
 
     os.kill(worker, signal.SIGKILL)
-    run_script.wait_for(lambda: len(run_script.pids("worker")) == 2, "worker not restarted")
+    run_script.wait_for(lambda: len(run_script.pids("trainer")) == 2, "worker not restarted")
     assert run_script.healthy() and run_script.pids("web") == [web]  # the web server stayed
-    assert f"worker (pid {worker}) exited with status 137; restarting it in 1s" in "".join(
+    assert f"trainer (pid {worker}) exited with status 137; restarting it in 1s" in "".join(
         run_script.lines
     )
 
     os.kill(web, signal.SIGKILL)
     run_script.wait_for(lambda: len(run_script.pids("web")) == 2, "web server not restarted")
     run_script.wait_for(run_script.healthy, "the restarted web server does not answer")
-    assert len(run_script.pids("worker")) == 2  # the worker stayed
-    assert run_script.running(run_script.pids("worker")[-1])  # and still runs
+    assert len(run_script.pids("trainer")) == 2 and len(run_script.pids("parser")) == 1
+    assert run_script.running(run_script.pids("trainer")[-1])  # and still runs
 
     run_script.stop()
-    latest = [run_script.pids("web")[-1], run_script.pids("worker")[-1]]
+    latest = [run_script.pids("web")[-1], run_script.pids("trainer")[-1]]
     run_script.wait_for(lambda: not any(map(run_script.running, latest)), "not all stopped", 30)

@@ -10,8 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -66,6 +67,10 @@ def create_run(
         raise TrainingAlreadyActive(f"{persona.name} is already training.") from None
 
 
+# task_id of a run handed to the training queue before the queue has named its task.
+DISPATCHED = "dispatched"
+
+
 def _enqueue(run_id: int, resume: bool) -> None:
     from personas.tasks import train_persona_task  # tasks import this module
 
@@ -77,13 +82,33 @@ def _enqueue(run_id: int, resume: bool) -> None:
     transaction.on_commit(enqueue)
 
 
+def dispatch_next(owner_id: int) -> None:
+    """Hand the owner's oldest waiting run to the training queue, unless one of theirs is
+    already there or running: one user's runs train one at a time, in the order started, so a
+    user with several long runs never holds every worker."""
+    with transaction.atomic():
+        # Locks the owner's row: two dispatches for one user never both pick a run.
+        User.objects.select_for_update().filter(pk=owner_id).first()
+        runs = TrainingRun.objects.filter(
+            persona__owner_id=owner_id, status__in=TrainingRun.ACTIVE
+        )
+        if runs.filter(Q(status=TrainingRun.Status.RUNNING) | ~Q(task_id="")).exists():
+            return
+        waiting = runs.order_by("pk").first()
+        if waiting is not None:
+            TrainingRun.objects.filter(pk=waiting.pk).update(task_id=DISPATCHED)
+            _enqueue(waiting.pk, resume=False)
+
+
 def start_training(
     persona: Persona, preset: str = "quick", overrides: dict | None = None
 ) -> TrainingRun:
-    """Queue a training run for the background worker."""
+    """Queue a training run: handed to the training queue now, or once the owner's earlier
+    runs have finished."""
     mark_stale_runs()  # a dead worker's run must not block a new one forever
     run = create_run(persona, preset, overrides)
-    _enqueue(run.pk, resume=False)
+    dispatch_next(persona.owner_id)
+    run.refresh_from_db()
     return run
 
 
@@ -92,12 +117,22 @@ def cancel_training(run: TrainingRun) -> None:
     now = timezone.now()
     queued = TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED)
     cancelled = TrainingRun.Status.CANCELLED
-    if not queued.update(status=cancelled, cancel_requested=True, finished_at=now):
+    if queued.update(status=cancelled, cancel_requested=True, finished_at=now):
+        dispatch_next(run.persona.owner_id)  # the owner's next run moves up
+    else:
         TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.RUNNING).update(
             cancel_requested=True
         )
     run.refresh_from_db()
     events.broadcast(events.training_group(run.pk), progress_frame(run))
+
+
+def queue_place(run: TrainingRun) -> int | None:
+    """A queued run's place in line: 1 + the queued runs started before it, anyone's."""
+    if run.status != TrainingRun.Status.QUEUED:
+        return None
+    ahead = TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED, pk__lt=run.pk).count()
+    return ahead + 1
 
 
 def activate_model(persona: Persona, model_version: ModelVersion) -> None:
@@ -119,8 +154,8 @@ def _is_stale(run: TrainingRun) -> bool:
 def mark_stale_runs() -> list[int]:
     """Runs whose worker stopped beating: queued again to resume from their checkpoint, or
     failed after MAX_ATTEMPTS. Returns the ids of the runs that were re-queued."""
-    requeued = []
-    stale = TrainingRun.objects.annotate(
+    requeued, ended = [], set()
+    stale = TrainingRun.objects.select_related("persona").annotate(
         last_sign_of_life=Coalesce("heartbeat_at", "started_at", "created_at")
     ).filter(status=TrainingRun.Status.RUNNING, last_sign_of_life__lt=_stale_before())
     for run in stale:
@@ -130,13 +165,19 @@ def mark_stale_runs() -> list[int]:
         )
         now = timezone.now()
         if run.cancel_requested:
-            claim.update(status=TrainingRun.Status.CANCELLED, error="Cancelled.", finished_at=now)
+            if claim.update(
+                status=TrainingRun.Status.CANCELLED, error="Cancelled.", finished_at=now
+            ):
+                ended.add(run.persona.owner_id)
         elif run.attempts >= MAX_ATTEMPTS:
             error = f"The training worker stopped responding {run.attempts} times; giving up."
-            claim.update(status=TrainingRun.Status.FAILED, error=error, finished_at=now)
+            if claim.update(status=TrainingRun.Status.FAILED, error=error, finished_at=now):
+                ended.add(run.persona.owner_id)
         elif claim.update(status=TrainingRun.Status.QUEUED, heartbeat_at=now):
             _enqueue(run.pk, resume=True)
             requeued.append(run.pk)
+    for owner_id in ended:
+        dispatch_next(owner_id)
     return requeued
 
 
@@ -162,6 +203,7 @@ def progress_frame(run: TrainingRun) -> dict:
         "phase": run.phase,
         "error": run.error,
         "cancel_requested": run.cancel_requested,
+        "queue_place": queue_place(run),
         "attempts": run.attempts,
         "model_version": model,
         "history": run.history,
@@ -303,6 +345,7 @@ def _finish(run: TrainingRun, status: str, error: str = "") -> TrainingRun:
     run.status, run.error, run.finished_at = status, error, timezone.now()
     run.save(update_fields=["status", "error", "finished_at"])
     events.broadcast(events.training_group(run.pk), progress_frame(run))
+    dispatch_next(run.persona.owner_id)  # the owner's next run, if any, takes its turn
     return run
 
 

@@ -12,14 +12,17 @@ class Command(BaseCommand):
     help = "Runs queued tasks; rescues dead training runs and reads at start and on a timer."
 
     def add_arguments(self, parser):
-        parser.add_argument("--queue", default="default", help="the task queue to serve")
+        parser.add_argument(
+            "--queue", default=",".join(settings.TASK_QUEUES),
+            help="the task queues to serve, comma-separated (default: all, in that order)",
+        )
 
     def handle(self, queue, **options):
         timer = RescueTimer()
         timer.start()
         try:
             if settings.REDIS_URL:
-                call_command("rqworker", queue, with_scheduler=True)
+                call_command("rqworker", *queue.split(","), with_scheduler=True)
             else:
                 # No autoreload: a reload would kill a training run mid-way.
                 call_command("db_worker", queue_name=queue, reload=False)
