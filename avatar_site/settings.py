@@ -265,6 +265,9 @@ SHARE_LINK_MAX_CONVERSATIONS = int(
     os.environ.get("DIGITAL_YOU_SHARE_LINK_MAX_CONVERSATIONS", "500")
 )
 CHAT_IDLE_TIMEOUT_S = int(os.environ.get("DIGITAL_YOU_CHAT_IDLE_TIMEOUT", "900"))
+# Open websockets per user and per client address, in each web process.
+WS_MAX_PER_USER = int(os.environ.get("DIGITAL_YOU_WS_MAX_PER_USER", "20"))
+WS_MAX_PER_ADDRESS = int(os.environ.get("DIGITAL_YOU_WS_MAX_PER_ADDRESS", "50"))
 MODEL_CACHE_SIZE = int(os.environ.get("DIGITAL_YOU_MODEL_CACHE_SIZE", "4"))
 MODEL_CACHE_DIR = Path(os.environ.get("DIGITAL_YOU_MODEL_CACHE_DIR", VAR_DIR / "storage-cache"))
 # Where the general base model lives (trained by `manage.py train_base_model`).

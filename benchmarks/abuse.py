@@ -8,7 +8,8 @@ runs each attack in turn:
 
 login_body: an anonymous 210 MB multipart POST to /accounts/login/ carrying the public page's
 csrftoken cookie; chunked_login_body: the same without a Content-Length (chunked);
-upload_over_limit: a signed-in upload just over the per-file limit.
+upload_over_limit: a signed-in upload just over the per-file limit; training_sockets: one
+signed-in user opening 300 training-progress websockets and holding them for 5 s.
 
 Prints JSON: per attack, the other users' page times (p50/p95/max ms, requests, failures),
 how long the attacker was kept busy and what it got back, and the web process's peak memory
@@ -17,6 +18,7 @@ during the attack (the kernel's high-water mark, reset before each one).
 """
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
@@ -183,10 +185,38 @@ def upload_over_limit(port: int, cookies: list[str]) -> dict:
     return send_body(port, "/p/me/files/", headers, (UPLOAD_LIMIT_MB + 1) * MB, False)
 
 
+async def hold_sockets(port: int, cookie: str, count: int, seconds: float) -> int:
+    """Opens `count` training sockets as one user, holds them `seconds`; how many opened."""
+    import websockets
+
+    url = f"ws://127.0.0.1:{port}/ws/personas/me/training/"
+    headers = {"Cookie": cookie}
+    origin = f"http://127.0.0.1:{port}"
+
+    async def one():
+        try:
+            return await websockets.connect(url, additional_headers=headers, origin=origin)
+        except (OSError, websockets.InvalidHandshake):
+            return None
+
+    sockets = [s for s in await asyncio.gather(*(one() for _ in range(count))) if s]
+    await asyncio.sleep(seconds)
+    await asyncio.gather(*(s.close() for s in sockets))
+    return len(sockets)
+
+
+def training_sockets(port: int, cookies: list[str]) -> dict:
+    started = time.perf_counter()
+    opened = asyncio.run(hold_sockets(port, cookies[-1], 300, 5.0))
+    return {"attacker_busy_s": round(time.perf_counter() - started, 2),
+            "attacker_sockets_opened": opened}
+
+
 ATTACKS = {
     "login_body": login_body,
     "chunked_login_body": chunked_login_body,
     "upload_over_limit": upload_over_limit,
+    "training_sockets": training_sockets,
 }
 
 
