@@ -6,8 +6,8 @@ Reading uploads and training have queues of their own, each with its own worker 
 
 from django_tasks import task
 
-from personas.models import DataFile, TrainingRun
-from personas.services.training import mark_stale_runs, run_training
+from personas.models import DataFile
+from personas.services.training import RunDeleted, mark_stale_runs, run_training
 from personas.services.uploads import parse_data_file
 
 PARSING_QUEUE, TRAINING_QUEUE = "parsing", "training"
@@ -25,6 +25,7 @@ def parse_data_file_task(data_file_id: int) -> str:
 def train_persona_task(run_id: int, resume: bool = False) -> str:
     # Each worker that picks up training also rescues runs whose worker died.
     mark_stale_runs()
-    if not TrainingRun.objects.filter(pk=run_id).exists():
-        return "deleted"  # the persona was deleted while the run waited
-    return run_training(run_id, resume=resume).status
+    try:
+        return run_training(run_id, resume=resume).status
+    except RunDeleted:
+        return "deleted"  # the persona was deleted while the run waited or trained

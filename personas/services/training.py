@@ -44,6 +44,22 @@ class NoUsableData(ValueError):
     """The persona has nothing to train on."""
 
 
+class RunDeleted(Exception):
+    """The run's persona (and with it the run) was deleted while the run waited or trained;
+    what the run wrote is removed again."""
+
+
+def _run_exists(run_id: int) -> bool:
+    return TrainingRun.objects.filter(pk=run_id).exists()
+
+
+def _check_still_wanted(run: TrainingRun) -> None:
+    """Called before each write: a run whose persona is gone writes nothing more, since
+    storage would otherwise bring the deleted persona's folders back."""
+    if not _run_exists(run.pk):
+        raise RunDeleted(f"run {run.pk} was deleted")
+
+
 def check_usable_data(persona: Persona) -> None:
     if not persona.files.filter(status=DataFile.Status.PARSED).exists():
         raise NoUsableData(
@@ -213,7 +229,10 @@ def progress_frame(run: TrainingRun) -> dict:
 def _claim(run_id: int) -> TrainingRun | None:
     """Mark the run as ours, or None when it is finished, cancelled or alive elsewhere."""
     with transaction.atomic():
-        run = TrainingRun.objects.select_for_update().select_related("persona").get(pk=run_id)
+        run = TrainingRun.objects.select_for_update().select_related("persona")
+        run = run.filter(pk=run_id).first()
+        if run is None:
+            raise RunDeleted(f"run {run_id} was deleted")
         if run.status == TrainingRun.Status.RUNNING and not _is_stale(run):
             return None
         if run.status not in TrainingRun.ACTIVE:
@@ -264,15 +283,17 @@ class _Reporter:
         run.heartbeat_at = timezone.now()
         fields = ["step", "total_steps", "epoch", "train_loss", "val_perplexity"]
         fields += ["tokens_per_s", "eta_s", "history", "heartbeat_at"]
-        TrainingRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in fields})
+        if not TrainingRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in fields}):
+            self.cancelled = True  # deleted with its persona: stop at the next step
+            return
         events.broadcast(events.training_group(run.pk), progress_frame(run))
 
     def should_stop(self) -> bool:
         if time.monotonic() - self.last_cancel_check >= CANCEL_CHECK_INTERVAL_S:
             self.last_cancel_check = time.monotonic()
-            self.cancelled = TrainingRun.objects.filter(
-                pk=self.run.pk, cancel_requested=True
-            ).exists()
+            row = TrainingRun.objects.filter(pk=self.run.pk)
+            # A deleted run (its persona was deleted) stops like a cancelled one.
+            self.cancelled = row.values_list("cancel_requested", flat=True).first() in (True, None)
         return self.cancelled
 
 
@@ -300,6 +321,7 @@ def _append_point(history: list, run: TrainingRun) -> list:
 def _work_dir(run: TrainingRun, resume: bool) -> tuple[Path, Callable[[], None]]:
     """The local folder train() writes to, and how to copy its checkpoints to storage."""
     prefix = run.work_dir_name()
+    _check_still_wanted(run)
     if storage.local_root() is not None:
         path = storage.local_dir(prefix)
         path.mkdir(parents=True, exist_ok=True)
@@ -310,6 +332,7 @@ def _work_dir(run: TrainingRun, resume: bool) -> tuple[Path, Callable[[], None]]
         storage.download_dir(f"{prefix}/checkpoints", path / "checkpoints")
 
     def sync() -> None:
+        _check_still_wanted(run)
         if (path / "checkpoints").exists():
             storage.upload_dir(path / "checkpoints", f"{prefix}/checkpoints")
 
@@ -343,7 +366,9 @@ def _evaluate(artifact_dir: Path) -> dict:
 
 def _finish(run: TrainingRun, status: str, error: str = "") -> TrainingRun:
     run.status, run.error, run.finished_at = status, error, timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
+    fields = {"status": status, "error": error, "finished_at": run.finished_at}
+    if not TrainingRun.objects.filter(pk=run.pk).update(**fields):
+        raise RunDeleted(f"run {run.pk} was deleted")
     events.broadcast(events.training_group(run.pk), progress_frame(run))
     dispatch_next(run.persona.owner_id)  # the owner's next run, if any, takes its turn
     return run
@@ -426,6 +451,7 @@ def chat_addressees(table: list[str]) -> list[str]:
 
 
 def _record_model(run: TrainingRun, result) -> ModelVersion:
+    _check_still_wanted(run)
     artifact_path = _store_artifact(run, Path(result.artifact_dir))
     metrics = {**result.metrics, **_evaluate(storage.local_dir(artifact_path))}
     with transaction.atomic():
@@ -443,21 +469,38 @@ def _record_model(run: TrainingRun, result) -> ModelVersion:
     return version
 
 
+def _remove_leftovers(run: TrainingRun) -> None:
+    """Deletion wins the race: whatever the run wrote after its persona's files were removed
+    (modeling creates missing folders as it saves) is removed too, with the folders left empty."""
+    prefix = run.work_dir_name()
+    storage.delete_tree(prefix)
+    storage.remove_empty_parents(prefix)
+
+
 def run_training(
     run_id: int, resume: bool = False, on_progress: Callable | None = None
 ) -> TrainingRun:
     """Train, store, evaluate and activate the model of a queued run. Failures end in status
-    failed with a readable error; the persona's previous active model stays."""
+    failed with a readable error; the persona's previous active model stays. Raises RunDeleted
+    when the persona is deleted before or while the run trains."""
     run = _claim(run_id)
     if run is None:
         return TrainingRun.objects.get(pk=run_id)
-    # A later attempt always continues from the checkpoints an earlier one left.
-    resume = resume or run.attempts > 1
     heartbeat = Heartbeat(
         TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.RUNNING),
         f"heartbeat-run-{run.pk}",
     )
     heartbeat.start()
+    try:
+        # A later attempt always continues from the checkpoints an earlier one left.
+        return _run_claimed(run, resume or run.attempts > 1, on_progress)
+    finally:
+        heartbeat.stop()
+        if not _run_exists(run.pk):
+            _remove_leftovers(run)
+
+
+def _run_claimed(run: TrainingRun, resume: bool, on_progress: Callable | None) -> TrainingRun:
     try:
         work_dir, sync_checkpoints = _work_dir(run, resume)
         reporter = _Reporter(run, on_progress, sync_checkpoints)
@@ -467,8 +510,10 @@ def run_training(
             return _finish(run, TrainingRun.Status.CANCELLED, "Cancelled before the end.")
         _record_model(run, result)
         return _finish(run, TrainingRun.Status.SUCCEEDED)
+    except RunDeleted:
+        raise
     except Exception as exc:
+        if not _run_exists(run.pk):
+            raise RunDeleted(f"run {run.pk} was deleted") from exc
         logger.exception("Training run %s failed", run.pk)
         return _finish(run, TrainingRun.Status.FAILED, _readable(exc))
-    finally:
-        heartbeat.stop()
