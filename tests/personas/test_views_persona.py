@@ -209,10 +209,11 @@ def test_corpus_downloads(owner_client):
     upload_sample(client, persona)
     jsonl = client.get(reverse("persona_corpus", args=["sam", "jsonl"]))
     assert jsonl.status_code == 200 and "attachment" in jsonl["Content-Disposition"]
-    lines = b"".join(jsonl.streaming_content if jsonl.streaming else [jsonl.content]).splitlines()
+    assert jsonl.streaming  # built as it is sent, never whole in memory
+    lines = b"".join(jsonl.streaming_content).splitlines()
     assert len(lines) > 50 and all(json.loads(line) for line in lines)
     yml = client.get(reverse("persona_corpus", args=["sam", "yml"]))
-    assert yml.status_code == 200 and b"climbing gym" in yml.content
+    assert yml.status_code == 200 and b"climbing gym" in b"".join(yml.streaming_content)
     assert client.get(reverse("persona_corpus", args=["sam", "exe"])).status_code == 404
 
 
