@@ -120,6 +120,8 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Reading uploads and training have queues of their own (personas/tasks.py).
+TASK_QUEUES = ["parsing", "training"]
 # Redis, when configured, carries websocket events across processes and the task queue.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -132,11 +134,13 @@ if REDIS_URL:
         }
     }
     INSTALLED_APPS += ["django_rq"]
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
+    RQ_QUEUES = {
+        name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600} for name in TASK_QUEUES
+    }
     # Workers (`manage.py rqworker default`) must run jobs with django-tasks' Job class,
     # which calls the task function; rq's own Job cannot.
     RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
     # Shared by all web processes, so login throttling counts failures across them.
     CACHES = {
         "default": {
@@ -147,7 +151,7 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -243,8 +247,16 @@ LOGGING = {
 # Product limits (all overridable from the environment).
 MAX_UPLOAD_MB = int(os.environ.get("DIGITAL_YOU_MAX_UPLOAD_MB", "200"))
 MAX_USER_STORAGE_MB = int(os.environ.get("DIGITAL_YOU_MAX_USER_STORAGE_MB", "1000"))
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Every request body but an upload's is refused over this size, before it is read
+# (personas/body_limit.py): the site's forms send a few kilobytes.
+MAX_REQUEST_KB = int(os.environ.get("DIGITAL_YOU_MAX_REQUEST_KB", "1024"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_KB * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "personas.upload_handlers.PerFileLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 CHAT_MAX_MESSAGE_CHARS = int(os.environ.get("DIGITAL_YOU_CHAT_MAX_CHARS", "2000"))
 CHAT_RATE_LIMIT = int(os.environ.get("DIGITAL_YOU_CHAT_RATE_LIMIT", "20"))  # messages per minute
 # Share links: messages a minute over all of a link's visitors, and visitor conversations kept.
@@ -253,6 +265,9 @@ SHARE_LINK_MAX_CONVERSATIONS = int(
     os.environ.get("DIGITAL_YOU_SHARE_LINK_MAX_CONVERSATIONS", "500")
 )
 CHAT_IDLE_TIMEOUT_S = int(os.environ.get("DIGITAL_YOU_CHAT_IDLE_TIMEOUT", "900"))
+# Open websockets per user and per client address, in each web process.
+WS_MAX_PER_USER = int(os.environ.get("DIGITAL_YOU_WS_MAX_PER_USER", "20"))
+WS_MAX_PER_ADDRESS = int(os.environ.get("DIGITAL_YOU_WS_MAX_PER_ADDRESS", "50"))
 MODEL_CACHE_SIZE = int(os.environ.get("DIGITAL_YOU_MODEL_CACHE_SIZE", "4"))
 MODEL_CACHE_DIR = Path(os.environ.get("DIGITAL_YOU_MODEL_CACHE_DIR", VAR_DIR / "storage-cache"))
 # Where the general base model lives (trained by `manage.py train_base_model`).

@@ -366,7 +366,8 @@ def main() -> None:
             if site.background_run is not None:
                 processes.append(start(
                     ["nice", "-n", str(args.worker_nice), sys.executable, "manage.py",
-                     "db_worker", "--queue-name", "default", "--no-startup-delay", "--no-reload"],
+                     "db_worker", "--queue-name", "parsing,training", "--no-startup-delay",
+                     "--no-reload"],
                     env, var_dir / "worker.log",
                 ))
                 log("waiting for the worker to train")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scaled-out run on one machine: WEB Daphne processes (ports BASE_PORT, BASE_PORT+1, ...) and
-# WORKERS RQ workers, all sharing PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).
+# WORKERS training workers plus one upload reader (RQ), all sharing PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).
 # Put the web ports behind one address with any HTTP/websocket proxy (README "Scaling out").
 # Ctrl-C stops everything; so does any one process dying.
 set -euo pipefail
@@ -52,8 +52,11 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# WORKERS training workers, and one that reads uploads (so a long training never holds them).
+nice -n "$WORKER_NICE" "$PY" manage.py worker --queue parsing &
+pids+=($!)
 for ((i = 0; i < WORKERS; i++)); do
-  nice -n "$WORKER_NICE" "$PY" manage.py rqworker default --with-scheduler &
+  nice -n "$WORKER_NICE" "$PY" manage.py worker --queue training &
   pids+=($!)
 done
 for ((i = 0; i < WEB; i++)); do

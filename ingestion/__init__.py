@@ -2,7 +2,7 @@
 
 from .cleaning import CleaningPolicy
 from .errors import EmptyExport, IngestionError, UnsafeArchive, UnsupportedFormat
-from .export import write_corpus
+from .export import iter_corpus, write_corpus
 from .pairs import build_pairs, iter_pairs
 from .participants import suggest_identities, suggest_identity
 from .reader import iter_messages
@@ -27,5 +27,6 @@ __all__ = [
     "iter_turns",
     "suggest_identities",
     "suggest_identity",
+    "iter_corpus",
     "write_corpus",
 ]

@@ -5,6 +5,7 @@ worker threads so one slow reply never blocks the event loop or other chats."""
 
 import asyncio
 import logging
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 
@@ -21,14 +22,15 @@ from personas.parsing import parse_frame, parse_id
 from personas.security import count_hit
 from personas.services import access, events
 from personas.services.chat import NoModel, decode_options, reply_stream
-from personas.services.training import cancel_training, mark_stale_runs, progress_frame
+from personas.services.training import cancel_training, progress_frame
 
 logger = logging.getLogger(__name__)
 
 # Decoding threads shared by every chat socket of this process.
 DECODE_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="chat-decode")
 TRAINING_POLL_S = 0.5
-STALE_CHECK_EVERY_S = 10.0
+# How often a training socket, which receives no messages, rechecks its session.
+SESSION_CHECK_EVERY_S = 10.0
 # Frames are refused before JSON parsing when far larger than any valid message.
 FRAME_OVERHEAD_CHARS = 2000
 
@@ -47,8 +49,44 @@ async def session_ended(scope) -> bool:
     return (await get_user({"session": stored})).pk != user.pk
 
 
+# Open sockets of this process per user and per client address. Every open socket costs this
+# process's event loop (a training socket polls its row twice a second), so the cap is per web
+# process, and counted exactly: a count kept elsewhere would outlive a crashed process.
+OPEN_SOCKETS: Counter = Counter()
+TOO_MANY_SOCKETS = 4429
+
+
+def socket_quota_keys(scope) -> list[tuple[str, int]]:
+    """The counters a socket is held against, each with its limit."""
+    client = scope.get("client")
+    keys = [(f"address:{client[0] if client else '-'}", settings.WS_MAX_PER_ADDRESS)]
+    user = scope.get("user")
+    if user is not None and user.is_authenticated:
+        keys.append((f"user:{user.pk}", settings.WS_MAX_PER_USER))
+    return keys
+
+
 class SessionBoundConsumer(AsyncJsonWebsocketConsumer):
-    """A socket that lives no longer than the session it was opened with."""
+    """A socket that lives no longer than the session it was opened with, and is refused when
+    its user or address already holds the most sockets allowed."""
+
+    async def websocket_connect(self, message):
+        keys = socket_quota_keys(self.scope)
+        if any(OPEN_SOCKETS[key] >= limit for key, limit in keys):
+            await self.close(code=TOO_MANY_SOCKETS)
+            return
+        self.quota_keys = [key for key, _ in keys]
+        OPEN_SOCKETS.update(self.quota_keys)
+        await super().websocket_connect(message)
+
+    async def websocket_disconnect(self, message):
+        # Given back before the base class ends the consumer (it raises StopConsumer).
+        OPEN_SOCKETS.subtract(getattr(self, "quota_keys", []))
+        for key in getattr(self, "quota_keys", []):
+            if OPEN_SOCKETS[key] <= 0:
+                del OPEN_SOCKETS[key]
+        self.quota_keys = []
+        await super().websocket_disconnect(message)
 
     async def close_if_signed_out(self) -> bool:
         if not await session_ended(self.scope):
@@ -341,9 +379,7 @@ class TrainingConsumer(SessionBoundConsumer):
         if getattr(self, "run_group", None):
             await self.leave(self.run_group)
 
-    def latest_frame(self, check_stale: bool) -> dict:
-        if check_stale:
-            mark_stale_runs()
+    def latest_frame(self) -> dict:
         run = TrainingRun.objects.filter(persona_id=self.persona.pk).first()
         if run is None:
             return {"type": "progress", "run": None, "status": "none", "history": []}
@@ -351,16 +387,16 @@ class TrainingConsumer(SessionBoundConsumer):
 
     async def poll(self):
         loop = asyncio.get_running_loop()
-        last_stale_check = 0.0
+        last_session_check = 0.0
+        last_busy = loop.time()
         while True:
-            check_stale = loop.time() - last_stale_check >= STALE_CHECK_EVERY_S
-            if check_stale:
-                last_stale_check = loop.time()
+            if loop.time() - last_session_check >= SESSION_CHECK_EVERY_S:
+                last_session_check = loop.time()
                 # This socket streams without being sent messages, so the session is
                 # rechecked here too.
                 if await self.close_if_signed_out():
                     return
-            frame = await database_sync_to_async(self.latest_frame)(check_stale)
+            frame = await database_sync_to_async(self.latest_frame)()
             group = events.training_group(frame["run"]) if frame["run"] else None
             if group != self.run_group:
                 if self.run_group:
@@ -369,6 +405,15 @@ class TrainingConsumer(SessionBoundConsumer):
                     await self.join(group)
                 self.run_group = group
             await self.send_progress(frame)
+            # Nothing to follow (the page closes its socket once a run ends): an abandoned
+            # socket must not poll forever.
+            if frame["status"] in TrainingRun.ACTIVE:
+                last_busy = loop.time()
+            elif loop.time() - last_busy >= settings.CHAT_IDLE_TIMEOUT_S:
+                error = f"Closed after {settings.CHAT_IDLE_TIMEOUT_S} seconds with no training."
+                await self.send_json({"type": "error", "error": error})
+                await self.close(code=4408)
+                return
             await asyncio.sleep(TRAINING_POLL_S)
 
     async def send_progress(self, frame: dict):

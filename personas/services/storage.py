@@ -94,6 +94,21 @@ def local_file(name: str, suffix: str = "") -> Iterator[Path]:
         yield target
 
 
+def remove_empty_parents(prefix: str) -> None:
+    """Remove the folders above a deleted storage folder that are left empty (a file system's
+    folders outlive their files; an object store has none)."""
+    root = local_root()
+    if root is None:
+        return
+    for parent in PurePosixPath(prefix).parents:
+        if len(parent.parts) < 2:  # the top folder (models/, uploads/) stays
+            return
+        try:
+            (root / parent).rmdir()
+        except OSError:  # not empty (or already gone): the folders above stay too
+            return
+
+
 def delete_tree(prefix: str) -> None:
     """Remove a storage folder, its files and any local copy of it."""
     for name in list(walk(prefix)):

@@ -10,8 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -43,6 +44,22 @@ class NoUsableData(ValueError):
     """The persona has nothing to train on."""
 
 
+class RunDeleted(Exception):
+    """The run's persona (and with it the run) was deleted while the run waited or trained;
+    what the run wrote is removed again."""
+
+
+def _run_exists(run_id: int) -> bool:
+    return TrainingRun.objects.filter(pk=run_id).exists()
+
+
+def _check_still_wanted(run: TrainingRun) -> None:
+    """Called before each write: a run whose persona is gone writes nothing more, since
+    storage would otherwise bring the deleted persona's folders back."""
+    if not _run_exists(run.pk):
+        raise RunDeleted(f"run {run.pk} was deleted")
+
+
 def check_usable_data(persona: Persona) -> None:
     if not persona.files.filter(status=DataFile.Status.PARSED).exists():
         raise NoUsableData(
@@ -66,6 +83,10 @@ def create_run(
         raise TrainingAlreadyActive(f"{persona.name} is already training.") from None
 
 
+# task_id of a run handed to the training queue before the queue has named its task.
+DISPATCHED = "dispatched"
+
+
 def _enqueue(run_id: int, resume: bool) -> None:
     from personas.tasks import train_persona_task  # tasks import this module
 
@@ -77,13 +98,33 @@ def _enqueue(run_id: int, resume: bool) -> None:
     transaction.on_commit(enqueue)
 
 
+def dispatch_next(owner_id: int) -> None:
+    """Hand the owner's oldest waiting run to the training queue, unless one of theirs is
+    already there or running: one user's runs train one at a time, in the order started, so a
+    user with several long runs never holds every worker."""
+    with transaction.atomic():
+        # Locks the owner's row: two dispatches for one user never both pick a run.
+        User.objects.select_for_update().filter(pk=owner_id).first()
+        runs = TrainingRun.objects.filter(
+            persona__owner_id=owner_id, status__in=TrainingRun.ACTIVE
+        )
+        if runs.filter(Q(status=TrainingRun.Status.RUNNING) | ~Q(task_id="")).exists():
+            return
+        waiting = runs.order_by("pk").first()
+        if waiting is not None:
+            TrainingRun.objects.filter(pk=waiting.pk).update(task_id=DISPATCHED)
+            _enqueue(waiting.pk, resume=False)
+
+
 def start_training(
     persona: Persona, preset: str = "quick", overrides: dict | None = None
 ) -> TrainingRun:
-    """Queue a training run for the background worker."""
+    """Queue a training run: handed to the training queue now, or once the owner's earlier
+    runs have finished."""
     mark_stale_runs()  # a dead worker's run must not block a new one forever
     run = create_run(persona, preset, overrides)
-    _enqueue(run.pk, resume=False)
+    dispatch_next(persona.owner_id)
+    run.refresh_from_db()
     return run
 
 
@@ -92,12 +133,22 @@ def cancel_training(run: TrainingRun) -> None:
     now = timezone.now()
     queued = TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED)
     cancelled = TrainingRun.Status.CANCELLED
-    if not queued.update(status=cancelled, cancel_requested=True, finished_at=now):
+    if queued.update(status=cancelled, cancel_requested=True, finished_at=now):
+        dispatch_next(run.persona.owner_id)  # the owner's next run moves up
+    else:
         TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.RUNNING).update(
             cancel_requested=True
         )
     run.refresh_from_db()
     events.broadcast(events.training_group(run.pk), progress_frame(run))
+
+
+def queue_place(run: TrainingRun) -> int | None:
+    """A queued run's place in line: 1 + the queued runs started before it, anyone's."""
+    if run.status != TrainingRun.Status.QUEUED:
+        return None
+    ahead = TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED, pk__lt=run.pk).count()
+    return ahead + 1
 
 
 def activate_model(persona: Persona, model_version: ModelVersion) -> None:
@@ -119,8 +170,8 @@ def _is_stale(run: TrainingRun) -> bool:
 def mark_stale_runs() -> list[int]:
     """Runs whose worker stopped beating: queued again to resume from their checkpoint, or
     failed after MAX_ATTEMPTS. Returns the ids of the runs that were re-queued."""
-    requeued = []
-    stale = TrainingRun.objects.annotate(
+    requeued, ended = [], set()
+    stale = TrainingRun.objects.select_related("persona").annotate(
         last_sign_of_life=Coalesce("heartbeat_at", "started_at", "created_at")
     ).filter(status=TrainingRun.Status.RUNNING, last_sign_of_life__lt=_stale_before())
     for run in stale:
@@ -130,13 +181,19 @@ def mark_stale_runs() -> list[int]:
         )
         now = timezone.now()
         if run.cancel_requested:
-            claim.update(status=TrainingRun.Status.CANCELLED, error="Cancelled.", finished_at=now)
+            if claim.update(
+                status=TrainingRun.Status.CANCELLED, error="Cancelled.", finished_at=now
+            ):
+                ended.add(run.persona.owner_id)
         elif run.attempts >= MAX_ATTEMPTS:
             error = f"The training worker stopped responding {run.attempts} times; giving up."
-            claim.update(status=TrainingRun.Status.FAILED, error=error, finished_at=now)
+            if claim.update(status=TrainingRun.Status.FAILED, error=error, finished_at=now):
+                ended.add(run.persona.owner_id)
         elif claim.update(status=TrainingRun.Status.QUEUED, heartbeat_at=now):
             _enqueue(run.pk, resume=True)
             requeued.append(run.pk)
+    for owner_id in ended:
+        dispatch_next(owner_id)
     return requeued
 
 
@@ -162,6 +219,7 @@ def progress_frame(run: TrainingRun) -> dict:
         "phase": run.phase,
         "error": run.error,
         "cancel_requested": run.cancel_requested,
+        "queue_place": queue_place(run),
         "attempts": run.attempts,
         "model_version": model,
         "history": run.history,
@@ -171,7 +229,10 @@ def progress_frame(run: TrainingRun) -> dict:
 def _claim(run_id: int) -> TrainingRun | None:
     """Mark the run as ours, or None when it is finished, cancelled or alive elsewhere."""
     with transaction.atomic():
-        run = TrainingRun.objects.select_for_update().select_related("persona").get(pk=run_id)
+        run = TrainingRun.objects.select_for_update().select_related("persona")
+        run = run.filter(pk=run_id).first()
+        if run is None:
+            raise RunDeleted(f"run {run_id} was deleted")
         if run.status == TrainingRun.Status.RUNNING and not _is_stale(run):
             return None
         if run.status not in TrainingRun.ACTIVE:
@@ -222,15 +283,17 @@ class _Reporter:
         run.heartbeat_at = timezone.now()
         fields = ["step", "total_steps", "epoch", "train_loss", "val_perplexity"]
         fields += ["tokens_per_s", "eta_s", "history", "heartbeat_at"]
-        TrainingRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in fields})
+        if not TrainingRun.objects.filter(pk=run.pk).update(**{f: getattr(run, f) for f in fields}):
+            self.cancelled = True  # deleted with its persona: stop at the next step
+            return
         events.broadcast(events.training_group(run.pk), progress_frame(run))
 
     def should_stop(self) -> bool:
         if time.monotonic() - self.last_cancel_check >= CANCEL_CHECK_INTERVAL_S:
             self.last_cancel_check = time.monotonic()
-            self.cancelled = TrainingRun.objects.filter(
-                pk=self.run.pk, cancel_requested=True
-            ).exists()
+            row = TrainingRun.objects.filter(pk=self.run.pk)
+            # A deleted run (its persona was deleted) stops like a cancelled one.
+            self.cancelled = row.values_list("cancel_requested", flat=True).first() in (True, None)
         return self.cancelled
 
 
@@ -258,6 +321,7 @@ def _append_point(history: list, run: TrainingRun) -> list:
 def _work_dir(run: TrainingRun, resume: bool) -> tuple[Path, Callable[[], None]]:
     """The local folder train() writes to, and how to copy its checkpoints to storage."""
     prefix = run.work_dir_name()
+    _check_still_wanted(run)
     if storage.local_root() is not None:
         path = storage.local_dir(prefix)
         path.mkdir(parents=True, exist_ok=True)
@@ -268,6 +332,7 @@ def _work_dir(run: TrainingRun, resume: bool) -> tuple[Path, Callable[[], None]]
         storage.download_dir(f"{prefix}/checkpoints", path / "checkpoints")
 
     def sync() -> None:
+        _check_still_wanted(run)
         if (path / "checkpoints").exists():
             storage.upload_dir(path / "checkpoints", f"{prefix}/checkpoints")
 
@@ -301,8 +366,11 @@ def _evaluate(artifact_dir: Path) -> dict:
 
 def _finish(run: TrainingRun, status: str, error: str = "") -> TrainingRun:
     run.status, run.error, run.finished_at = status, error, timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
+    fields = {"status": status, "error": error, "finished_at": run.finished_at}
+    if not TrainingRun.objects.filter(pk=run.pk).update(**fields):
+        raise RunDeleted(f"run {run.pk} was deleted")
     events.broadcast(events.training_group(run.pk), progress_frame(run))
+    dispatch_next(run.persona.owner_id)  # the owner's next run, if any, takes its turn
     return run
 
 
@@ -383,6 +451,7 @@ def chat_addressees(table: list[str]) -> list[str]:
 
 
 def _record_model(run: TrainingRun, result) -> ModelVersion:
+    _check_still_wanted(run)
     artifact_path = _store_artifact(run, Path(result.artifact_dir))
     metrics = {**result.metrics, **_evaluate(storage.local_dir(artifact_path))}
     with transaction.atomic():
@@ -400,21 +469,38 @@ def _record_model(run: TrainingRun, result) -> ModelVersion:
     return version
 
 
+def _remove_leftovers(run: TrainingRun) -> None:
+    """Deletion wins the race: whatever the run wrote after its persona's files were removed
+    (modeling creates missing folders as it saves) is removed too, with the folders left empty."""
+    prefix = run.work_dir_name()
+    storage.delete_tree(prefix)
+    storage.remove_empty_parents(prefix)
+
+
 def run_training(
     run_id: int, resume: bool = False, on_progress: Callable | None = None
 ) -> TrainingRun:
     """Train, store, evaluate and activate the model of a queued run. Failures end in status
-    failed with a readable error; the persona's previous active model stays."""
+    failed with a readable error; the persona's previous active model stays. Raises RunDeleted
+    when the persona is deleted before or while the run trains."""
     run = _claim(run_id)
     if run is None:
         return TrainingRun.objects.get(pk=run_id)
-    # A later attempt always continues from the checkpoints an earlier one left.
-    resume = resume or run.attempts > 1
     heartbeat = Heartbeat(
         TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.RUNNING),
         f"heartbeat-run-{run.pk}",
     )
     heartbeat.start()
+    try:
+        # A later attempt always continues from the checkpoints an earlier one left.
+        return _run_claimed(run, resume or run.attempts > 1, on_progress)
+    finally:
+        heartbeat.stop()
+        if not _run_exists(run.pk):
+            _remove_leftovers(run)
+
+
+def _run_claimed(run: TrainingRun, resume: bool, on_progress: Callable | None) -> TrainingRun:
     try:
         work_dir, sync_checkpoints = _work_dir(run, resume)
         reporter = _Reporter(run, on_progress, sync_checkpoints)
@@ -424,8 +510,10 @@ def run_training(
             return _finish(run, TrainingRun.Status.CANCELLED, "Cancelled before the end.")
         _record_model(run, result)
         return _finish(run, TrainingRun.Status.SUCCEEDED)
+    except RunDeleted:
+        raise
     except Exception as exc:
+        if not _run_exists(run.pk):
+            raise RunDeleted(f"run {run.pk} was deleted") from exc
         logger.exception("Training run %s failed", run.pk)
         return _finish(run, TrainingRun.Status.FAILED, _readable(exc))
-    finally:
-        heartbeat.stop()

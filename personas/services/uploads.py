@@ -1,5 +1,6 @@
 """Storing uploaded chat exports and reading them with `ingestion`."""
 
+import contextlib
 import hashlib
 import logging
 from datetime import timedelta
@@ -67,15 +68,28 @@ def store_upload(persona: Persona, uploaded: UploadedFile) -> DataFile:
     for failed in same:
         failed.delete()
     data_file = DataFile(persona=persona, original_name=name, size=uploaded.size, sha256=sha256)
-    try:
-        data_file.file.save(name, uploaded, save=False)
-    except OSError as exc:
-        raise UploadRejected(
-            f"{name} could not be stored ({exc.strerror or exc}); nothing was saved. "
-            "Try again later."
-        ) from exc
+    _save_file(data_file, uploaded)
     data_file.save()
     return data_file
+
+
+def _save_file(data_file: DataFile, uploaded: UploadedFile) -> None:
+    """Store the upload under its random name. A write that fails part-way (a full disk) leaves
+    no partial file behind: no row would ever name it, so nothing, not even deleting the
+    persona, would remove it."""
+    target = data_file.file.field.generate_filename(data_file, data_file.original_name)
+    storage = data_file.file.storage
+    try:
+        data_file.file.name = storage.save(target, uploaded)
+    except OSError as exc:
+        # A random name: nothing else is stored there. (No folder to delete it from when the
+        # media folder itself is unusable.)
+        with contextlib.suppress(OSError):
+            storage.delete(target)
+        raise UploadRejected(
+            f"{data_file.original_name} could not be stored ({exc.strerror or exc}); "
+            "nothing was saved. Try again later."
+        ) from exc
 
 
 def _push_status(data_file: DataFile) -> None:
@@ -113,11 +127,13 @@ STOPPED = (
 )
 
 
-def mark_stale_parses(persona: Persona) -> None:
+def mark_stale_parses(persona: Persona | None = None) -> None:
     """Parses whose worker stopped beating fail, so the page offers a retry instead of showing
-    "Reading" forever. Called where the files' status is shown."""
+    "Reading" forever: a persona's, where the files' status is shown, and all of them on the
+    workers' timer (personas.services.rescue)."""
     stale_before = timezone.now() - timedelta(seconds=settings.TRAINING_STALE_AFTER_S)
-    stale = persona.files.annotate(
+    files = persona.files if persona is not None else DataFile.objects
+    stale = files.annotate(
         last_sign_of_life=Coalesce("heartbeat_at", "uploaded_at")
     ).filter(status=DataFile.Status.PARSING, last_sign_of_life__lt=stale_before)
     for data_file in stale:

@@ -1,10 +1,11 @@
 """Uploading, removing and downloading a persona's data, and the status the page polls."""
 
-import io
+import itertools
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +16,7 @@ from personas.services import corpus, uploads
 from personas.services.access import persona_for_owner
 from personas.services.training import progress_frame
 from personas.tasks import parse_data_file_task
+from personas.upload_handlers import oversized_uploads
 
 CORPUS_TYPES = {"yml": "application/x-yaml", "jsonl": "application/x-ndjson"}
 
@@ -40,7 +42,9 @@ def upload_files(request, slug):
     persona = persona_for_owner(request.user, slug)
     stored, errors = [], []
     uploaded_files = request.FILES.getlist("files")
-    if not uploaded_files:
+    for name in oversized_uploads(request):
+        errors.append(f"{name} is larger than the {settings.MAX_UPLOAD_MB} MB limit per file.")
+    if not uploaded_files and not errors:
         errors.append("Choose at least one file.")
     for uploaded in uploaded_files:
         try:
@@ -115,12 +119,15 @@ def download_corpus(request, slug, fmt):
     persona = persona_for_owner(request.user, slug)
     if fmt not in CORPUS_TYPES:
         raise Http404("Unknown corpus format.")
-    out = io.StringIO()
+    chunks = corpus.stream_persona_corpus(persona, fmt)
     try:
-        corpus.write_persona_corpus(persona, fmt, out)
+        # The first chunk is read here, so a file that cannot be read still gets a page.
+        first = next(chunks, "")
     except IngestionError as error:
         messages.error(request, f"Could not build the corpus: {error}")
         return redirect(reverse("persona_detail", args=[slug]) + "#identity")
-    response = HttpResponse(out.getvalue(), content_type=f"{CORPUS_TYPES[fmt]}; charset=utf-8")
+    response = StreamingHttpResponse(
+        itertools.chain([first], chunks), content_type=f"{CORPUS_TYPES[fmt]}; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{persona.slug}-corpus.{fmt}"'
     return response

@@ -59,6 +59,8 @@
     let detail = "";
     if (frame.status === "running") {
       detail = frame.total_steps ? frame.percent + "%" : frame.phase || "preparing…";
+    } else if (frame.status === "queued" && frame.queue_place) {
+      detail = "place " + frame.queue_place + " in line";
     }
     part("detail").textContent = detail;
     window.DY.setProgress(part("bar"), frame.percent);

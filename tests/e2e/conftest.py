@@ -41,7 +41,7 @@ def server(tmp_path):
     logs.mkdir()
     processes = []
     for name, args in (
-        ("worker", manage + ["db_worker", "--queue-name", "default"]),
+        ("worker", manage + ["worker"]),
         ("web", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                  "avatar_site.asgi:application"]),
     ):

@@ -3,7 +3,7 @@ import json
 
 import yaml
 
-from ingestion import Pair, inspect, suggest_identity, write_corpus
+from ingestion import Pair, inspect, iter_corpus, suggest_identity, write_corpus
 from tests.ingestion.conftest import FIXTURES
 
 
@@ -37,6 +37,26 @@ def test_yaml_export_is_a_chatterbot_corpus():
     assert data["conversations"] == [["there?", "yes: here"], ["q", "a\nb"]]
     assert data["categories"] == ["persona"]
     assert "😄" not in out.getvalue() or "\\U" not in out.getvalue()
+
+
+def test_corpus_streams_in_chunks_that_read_the_pairs_as_they_go():
+    many = (Pair((("Them", f"q{i}"),), f"a{i}", None, "x.yml", "1") for i in range(1200))
+    chunks = iter_corpus(many, "yml")
+    assert next(chunks) == "categories:\n- persona\n"
+    assert next(chunks).startswith("conversations:\n- - q0\n")
+    assert next(many).response == "a500"  # one chunk of pairs out: only those were read
+
+
+def test_yaml_export_of_many_pairs_is_one_list():
+    many = [Pair((("Them", f"q{i}"),), f"a{i}", None, "x.yml", "1") for i in range(1200)]
+    out = io.StringIO()
+    write_corpus(many, "yml", out)
+    assert yaml.safe_load(out.getvalue())["conversations"] == [
+        [f"q{i}", f"a{i}"] for i in range(1200)
+    ]
+    empty = io.StringIO()
+    write_corpus([], "yml", empty)
+    assert yaml.safe_load(empty.getvalue()) == {"categories": ["persona"], "conversations": []}
 
 
 def test_jsonl_export_keeps_everything():

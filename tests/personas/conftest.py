@@ -32,6 +32,15 @@ def empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def socket_counts_cleared():
+    """Socket counts live in the process; a test's communicator left open must not count
+    against the next test."""
+    from personas.consumers import OPEN_SOCKETS
+
+    OPEN_SOCKETS.clear()
+
+
+@pytest.fixture(autouse=True)
 async def orm_thread_closed():
     """After each test, close the database connections of the thread that
     database_sync_to_async runs in: channels' test communicators stop it from closing them

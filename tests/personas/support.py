@@ -90,9 +90,11 @@ def run_worker_until_idle(env: dict, timeout: float = 240):
     from django.conf import settings
 
     if settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend"):
-        args = ["db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0"]
+        args = ["db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0",
+                "--queue-name", ",".join(settings.TASK_QUEUES)]
     else:
-        args = ["rqworker", "default", "--burst", "--job-class", "django_tasks_rq.backend.Job"]
+        args = ["rqworker", *settings.TASK_QUEUES, "--burst",
+                "--job-class", "django_tasks_rq.backend.Job"]
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO,
@@ -111,7 +113,8 @@ def empty_task_queue() -> None:
     if not settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend"):
         import django_rq
 
-        django_rq.get_queue("default").empty()
+        for queue in settings.TASK_QUEUES:
+            django_rq.get_queue(queue).empty()
 
 
 @contextmanager

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -7,7 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from personas.models import DataFile
-from personas.services.corpus import persona_pairs, preview_pairs, write_persona_corpus
+from personas.services.corpus import (
+    PREVIEW_CHARS,
+    persona_pairs,
+    preview_pairs,
+    stream_persona_corpus,
+)
 from personas.services.uploads import (
     DuplicateUpload,
     UploadRejected,
@@ -85,14 +91,39 @@ def test_pairs_use_identities_and_exclusions(media_root, make_persona):
     assert {p.response for p in persona_pairs(persona)}.isdisjoint({p.response for p in pairs})
 
 
-def test_corpus_download(media_root, make_persona, tmp_path):
+def test_corpus_download(media_root, make_persona):
     persona = make_persona()
     parse_data_file(store_upload(persona, upload(WHATSAPP_SAMPLE)))
     persona.refresh_from_db()
-    out = tmp_path / "corpus.jsonl"
-    with out.open("w", encoding="utf-8") as handle:
-        write_persona_corpus(persona, "jsonl", handle)
-    assert len(out.read_text().splitlines()) == len(persona_pairs(persona))
+    text = "".join(stream_persona_corpus(persona, "jsonl"))
+    assert len(text.splitlines()) == len(persona_pairs(persona))
+
+
+def test_preview_reads_only_as_far_as_its_examples(media_root, make_persona):
+    """A 10 MB export (about 8 s to read whole) previews in well under a second."""
+    persona = make_persona(identities=["Sam"])
+    big = media_root / "uploads" / "big.txt"
+    big.parent.mkdir(parents=True)
+    sample = WHATSAPP_SAMPLE.read_bytes()
+    big.write_bytes(sample * (10 * 1024 * 1024 // len(sample) + 1))
+    DataFile.objects.create(
+        persona=persona, original_name="big.txt", file="uploads/big.txt",
+        status=DataFile.Status.PARSED,
+    )
+    started = time.perf_counter()
+    assert len(preview_pairs(persona, 5)) == 5
+    assert time.perf_counter() - started < 1.0
+
+
+def test_preview_cuts_long_messages(media_root, make_persona):
+    persona = make_persona(identities=["Sam"])
+    long_reply = "word " * 2000
+    chat = f"12/01/2024, 10:00 - Alex: {long_reply}\n12/01/2024, 10:01 - Sam: {long_reply}\n"
+    parse_data_file(store_upload(persona, SimpleUploadedFile("chat.txt", chat.encode())))
+    [pair] = preview_pairs(persona, 5)
+    assert len(pair.response) == PREVIEW_CHARS and pair.response.endswith("…")
+    assert len(pair.context[-1][1]) == PREVIEW_CHARS
+    assert len(persona_pairs(persona)[0].response) > 9000  # training sees it whole
 
 
 def test_unwritable_storage_is_a_clear_error_and_saves_nothing(make_persona, settings, tmp_path):

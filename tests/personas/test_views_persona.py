@@ -148,6 +148,19 @@ def test_rejected_upload_gets_a_clear_error_and_stores_nothing(owner_client, set
     assert empty.status_code == 400 and empty.json()["errors"]
 
 
+def test_file_over_the_limit_is_named_when_dropped_while_read(owner_client, settings):
+    client, persona = owner_client
+    settings.MAX_UPLOAD_MB = 1
+    response = client.post(
+        reverse("persona_upload", args=["sam"]),
+        {"files": [SimpleUploadedFile("big.txt", b"x" * (2 * 1024 * 1024))]},
+        **XHR,
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["big.txt is larger than the 1 MB limit per file."]
+    assert not persona.files.exists()
+
+
 def test_broken_file_shows_why(owner_client):
     client, persona = owner_client
     response = client.post(
@@ -196,10 +209,11 @@ def test_corpus_downloads(owner_client):
     upload_sample(client, persona)
     jsonl = client.get(reverse("persona_corpus", args=["sam", "jsonl"]))
     assert jsonl.status_code == 200 and "attachment" in jsonl["Content-Disposition"]
-    lines = b"".join(jsonl.streaming_content if jsonl.streaming else [jsonl.content]).splitlines()
+    assert jsonl.streaming  # built as it is sent, never whole in memory
+    lines = b"".join(jsonl.streaming_content).splitlines()
     assert len(lines) > 50 and all(json.loads(line) for line in lines)
     yml = client.get(reverse("persona_corpus", args=["sam", "yml"]))
-    assert yml.status_code == 200 and b"climbing gym" in yml.content
+    assert yml.status_code == 200 and b"climbing gym" in b"".join(yml.streaming_content)
     assert client.get(reverse("persona_corpus", args=["sam", "exe"])).status_code == 404
 
 

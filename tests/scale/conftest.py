@@ -13,6 +13,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -126,7 +127,7 @@ class Processes:
     def worker(self, env: dict, *extra: str) -> subprocess.Popen:
         return self.start(
             f"worker-{len(self.running)}",
-            [sys.executable, "manage.py", "rqworker", "default", *extra], env,
+            [sys.executable, "manage.py", "rqworker", *settings.TASK_QUEUES, *extra], env,
         )
 
     @staticmethod

@@ -33,7 +33,8 @@ def test_killed_worker_run_resumes_from_its_checkpoint(
     settings.TRAINING_STALE_AFTER_S = STALE_AFTER_S
     process_env["DIGITAL_YOU_TRAINING_STALE_AFTER"] = str(STALE_AFTER_S)
     media = Path(settings.MEDIA_ROOT)
-    django_rq.get_queue("default").empty()  # jobs other tests left behind are not ours
+    for queue in settings.TASK_QUEUES:  # jobs other tests left behind are not ours
+        django_rq.get_queue(queue).empty()
 
     first_worker = processes.worker(process_env)
     run = start_training(persona, "quick", LONG_TINY)  # enqueued at once (autocommit)

@@ -7,6 +7,7 @@ from personas.models import TrainingRun
 from personas.services.training import (
     PRESET_NAMES,
     NoUsableData,
+    RunDeleted,
     TrainingAlreadyActive,
     create_run,
     run_training,
@@ -47,6 +48,8 @@ class Command(BaseCommand):
         bar = ProgressBar(f"{target} ({run.preset})")
         try:
             run = run_training(run.pk, resume=resume, on_progress=bar)
+        except RunDeleted:
+            raise CommandError(f"{target} was deleted while training; nothing was kept.") from None
         finally:
             bar.close()
         if run.status == TrainingRun.Status.SUCCEEDED:
