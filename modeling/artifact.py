@@ -21,9 +21,11 @@ import numpy as np
 
 from ingestion.records import Pair
 from modeling.config import ModelConfig, TrainConfig
-from modeling.decode import Decoder
+from modeling.decode import Decoder, as_turns
 from modeling.errors import ArtifactError
 from modeling.model import Seq2Seq
+from modeling.options import DEFAULT_STRATEGY
+from modeling.retrieval import ReplyIndex
 from modeling.tokenizer import Tokenizer
 
 if TYPE_CHECKING:
@@ -86,6 +88,7 @@ class Chatbot:
         model: Seq2Seq,
         data: dict,
         metrics: dict,
+        index: ReplyIndex | None = None,
     ):
         self.path = path
         self.train_config = train_config
@@ -104,21 +107,30 @@ class Chatbot:
         }
         self._table = list(data.get("addressees", ["<anyone>"]))
         self._decoder = Decoder(model, tokenizer, train_config.model)
+        self.index = index
+
+    def retrieved(self, contexts: Sequence[Sequence[tuple[str, str]]]) -> list[str | None]:
+        """The real reply retrieval finds for each context (None everywhere without retrieval)."""
+        if self.index is None:
+            return [None] * len(contexts)
+        return self.index.replies(contexts)
 
     def generate(
         self,
         context: Sequence[tuple[str, str] | str],
         addressee: str | None = None,
-        strategy: str = "greedy",
+        strategy: str = DEFAULT_STRATEGY,
         **opts: Any,
     ) -> Iterator[str]:
         """Yields text increments of the reply; they concatenate to the full reply."""
+        turns = as_turns(context)
         return self._decoder.generate(
-            context, self.persona_names, self._table, addressee, strategy, **opts
+            turns, self.persona_names, self._table, addressee, strategy,
+            retrieved=self.retrieved([turns])[0], **opts,
         )
 
     def reply(
-        self, context, addressee: str | None = None, strategy: str = "greedy", **opts: Any
+        self, context, addressee: str | None = None, strategy: str = DEFAULT_STRATEGY, **opts: Any
     ) -> str:
         return "".join(self.generate(context, addressee, strategy, **opts))
 
@@ -144,7 +156,9 @@ def load(path: Path) -> Chatbot:
         raise
     except Exception as exc:  # any unreadable part means the artifact is unusable
         raise ArtifactError(f"artifact {path} is unreadable: {exc}") from exc
-    return Chatbot(path, config, tokenizer, model, data, metrics)
+    # The index is rebuilt from the saved training split: what the model was trained against.
+    index = ReplyIndex(read_pairs(path, "train")) if config.model.retrieve else None
+    return Chatbot(path, config, tokenizer, model, data, metrics, index)
 
 
 def read_pairs(path: Path, split: str) -> list[Pair]:

@@ -20,7 +20,7 @@ from modeling.train import Progress, TrainResult, train
 # replies up to 48 tokens so long answers are learned further than the preset's 32.
 BASE_PRESET = "standard"
 BASE_OVERRIDES = dict(num_layers=1, max_target_len=48, epochs=10, max_minutes=18,
-                      lr_schedule="cosine", early_stopping_patience=3)
+                      lr_schedule="cosine", early_stopping_patience=3, retrieve=False)
 
 
 def base_config(**overrides) -> TrainConfig:

@@ -33,6 +33,9 @@ class ModelConfig:
     context_turns: int = 3
     max_source_len: int = 64
     max_target_len: int = 32
+    # Retrieve and refine: the encoder also reads the persona's real reply to the most similar
+    # message (modeling.retrieval). Off for the base model, which has no persona.
+    retrieve: bool = False
 
     def __post_init__(self) -> None:
         _check(self.attention in ATTENTIONS, f"attention must be one of {ATTENTIONS}")
@@ -106,6 +109,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # more epochs than 20 to fit (danny.yml, 2,100 pairs: held-out perplexity 730 with 20, 356
     # with 40); early stopping and the time limit end the run.
     "quick": dict(
+        retrieve=True,
         epochs=40,
         max_minutes=2.5,
         batch_size=64,
@@ -125,6 +129,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # chat, 15 cosine-decayed epochs left Hits@1 at chance (0.06); 42 constant ones gave 0.54.
     # Replies up to 96 tokens: long answers are learned whole, not cut at the base's 48.
     "standard": dict(
+        retrieve=True,
         epochs=100,
         max_minutes=10,
         batch_size=64,
@@ -138,6 +143,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         max_target_len=96,
     ),
     "thorough": dict(
+        retrieve=True,
         epochs=40,
         max_minutes=180,
         batch_size=64,

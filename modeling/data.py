@@ -91,14 +91,20 @@ def encode_context(
     context: Sequence[tuple[str, str]],
     me: frozenset[str] | set[str],
     config: ModelConfig,
+    retrieved: str | None = None,
 ) -> list[int]:
+    """The last turns, most recent tokens kept. A retrieved reply goes first, as a turn of the
+    persona's (at most a third of the source), so the encoder ends on the message to answer."""
     ids: list[int] = []
     for speaker, text in context[-config.context_turns:]:
         if ids:
             ids.append(tokenizer.sep)
         ids.append(tokenizer.me if is_persona(speaker, me) else tokenizer.them)
         ids.extend(tokenizer.encode(text))
-    return ids[-config.max_source_len:]
+    if not retrieved:
+        return ids[-config.max_source_len:]
+    reference = [tokenizer.me, *tokenizer.encode(retrieved)][: config.max_source_len // 3]
+    return [*reference, tokenizer.sep, *ids[-(config.max_source_len - len(reference) - 1):]]
 
 
 def encode_target(
@@ -122,12 +128,15 @@ def make_examples(
     me: Sequence[str],
     addressees: Sequence[str],
     config: ModelConfig,
+    retrieved: Sequence[str | None] = (),
 ) -> list[Example]:
+    """retrieved: per pair, the reply retrieval found for its context (modeling.retrieval)."""
     names = frozenset(me)
     examples = []
-    for p in pairs:
+    for i, p in enumerate(pairs):
         target, words, complete = encode_target(tokenizer, p.response, config)
-        source = tuple(encode_context(tokenizer, p.context, names, config))
+        found = retrieved[i] if retrieved else None
+        source = tuple(encode_context(tokenizer, p.context, names, config, found))
         examples.append(
             Example(source, target, addressee_id(addressees, p.addressee), words, complete)
         )

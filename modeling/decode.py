@@ -29,7 +29,7 @@ from modeling.config import ModelConfig
 from modeling.data import Example, addressee_id, encode_context
 from modeling.decode_step import Memory, State, encode, step, step_weights
 from modeling.model import Seq2Seq
-from modeling.options import DEFAULTS, STRATEGIES
+from modeling.options import DEFAULT_STRATEGY, DEFAULTS, STRATEGIES
 from modeling.perplexity import PerplexityMeter
 from modeling.tokenizer import BOS, EOS, PAD, IncrementalDecoder, Tokenizer
 
@@ -224,8 +224,12 @@ class Decoder:
 
     # ---- public --------------------------------------------------------------------------------
 
-    def source_ids(self, context: Sequence[tuple[str, str] | str], me: Sequence[str]) -> list[int]:
-        return encode_context(self.tokenizer, as_turns(context), frozenset(me), self.config)
+    def source_ids(
+        self, context: Sequence[tuple[str, str] | str], me: Sequence[str],
+        retrieved: str | None = None,
+    ) -> list[int]:
+        return encode_context(self.tokenizer, as_turns(context), frozenset(me), self.config,
+                              retrieved)
 
     def generate(
         self,
@@ -233,7 +237,8 @@ class Decoder:
         me: Sequence[str],
         table: Sequence[str],
         addressee: str | None,
-        strategy: str = "greedy",
+        strategy: str = DEFAULT_STRATEGY,
+        retrieved: str | None = None,
         **opts: Any,
     ) -> Iterator[str]:
         if strategy not in STRATEGIES:
@@ -243,7 +248,7 @@ class Decoder:
             raise ValueError(f"unknown generation option(s): {', '.join(sorted(unknown))}")
         options = {**DEFAULTS, **{k: v for k, v in opts.items() if v is not None}}
         max_length = int(options["max_length"] or self.config.max_target_len)
-        source = self.source_ids(context, me)
+        source = self.source_ids(context, me, retrieved)
         who = addressee_id(table, addressee)
         return self._stream(source, who, strategy, max_length, options)
 

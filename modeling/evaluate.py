@@ -21,6 +21,7 @@ from modeling.data import Example, make_batches, make_examples
 from modeling.decode import EMPTY_CONTEXT
 from modeling.options import DEFAULT_STRATEGY
 from modeling.perplexity import PerplexityMeter
+from modeling.retrieval import ReplyIndex
 from modeling.verdict import verdict
 
 EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
@@ -93,8 +94,9 @@ def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = DEFAULT_
 
 
 def bot_examples(bot: Chatbot, pairs: Sequence[Pair]) -> list[Example]:
+    """The pairs as the model reads them, retrieved replies included."""
     return make_examples(pairs, bot.tokenizer, bot.persona_names, ["<anyone>", *bot.addressees],
-                         bot.config)
+                         bot.config, bot.retrieved([p.context for p in pairs]))
 
 
 def ranking_candidates(replies: Sequence[str], seed: int) -> list[list[int]]:
@@ -207,16 +209,12 @@ def style(texts: Sequence[str]) -> dict:
 
 
 def retrieval_replies(train: Sequence[Pair], queries: Sequence[Pair]) -> list[str]:
-    """The reply to the most similar training message (TF-IDF cosine on the answered turn)."""
+    """The baseline: the reply to the most similar training message (modeling.retrieval), or
+    the first reply when nothing matches."""
     if not train:
         return ["" for _ in queries]
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+")
-    try:
-        index = vectorizer.fit_transform([p.context[-1][1] for p in train])
-    except ValueError:  # nothing but stop words / empty texts
-        return [train[0].response for _ in queries]
-    scores = linear_kernel(vectorizer.transform([p.context[-1][1] for p in queries]), index)
-    return [train[int(i)].response for i in scores.argmax(axis=1)]
+    found = ReplyIndex(train).replies([p.context for p in queries])
+    return [train[0].response if reply is None else reply for reply in found]
 
 
 class TrigramLM:

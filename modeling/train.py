@@ -37,6 +37,7 @@ from modeling.errors import NoTrainingData
 from modeling.hardware import fast_bfloat16
 from modeling.model import Seq2Seq
 from modeling.perplexity import PerplexityMeter
+from modeling.retrieval import ReplyIndex
 from modeling.tokenizer import EOS, Tokenizer
 
 # Before they are first measured: seconds to trace and run the validation graph beyond its
@@ -203,10 +204,11 @@ def _prepare(
     if base_model is not None:
         base = artifact.load(base_model)
         # The persona model continues the base model, so it takes its shape and tokenizer;
-        # how much context and reply it reads are the run's own (no weight depends on them).
-        lengths = {name: getattr(config.model, name)
-                   for name in ("context_turns", "max_source_len", "max_target_len")}
-        config = replace(config, model=replace(base.config, **lengths))
+        # what it reads (how much context and reply, retrieval or not) is the run's own: no
+        # weight depends on it.
+        inputs = {name: getattr(config.model, name)
+                  for name in ("context_turns", "max_source_len", "max_target_len", "retrieve")}
+        config = replace(config, model=replace(base.config, **inputs))
         tokenizer = base.tokenizer
         base_weights = base.model.get_weights()
     else:
@@ -235,6 +237,16 @@ def _mix_general(general: list[Pair], persona_count: int, config: TrainConfig) -
     return [general[i] for i in sorted(rng.choice(len(general), count, replace=False))]
 
 
+def _retrieved(setup: Setup) -> tuple[list[str | None], list[str | None]]:
+    """Retrieved replies for the training pairs (each its nearest *other* pair's, so the model
+    learns to copy only what fits) and the held-out ones; none without retrieval."""
+    if not setup.config.model.retrieve:
+        return [], []
+    index = ReplyIndex(setup.train_pairs)
+    return (index.replies([p.context for p in setup.train_pairs], exclude_self=True),
+            index.replies([p.context for p in setup.heldout_pairs]))
+
+
 class _Run:
     """The model, optimizer, data and compiled steps for one training run."""
 
@@ -246,11 +258,14 @@ class _Run:
         self.model = Seq2Seq(
             config.model, setup.tokenizer.vocab_size, "bfloat16" if bfloat16 else "float32"
         )
-        me, table = setup.me, setup.addressees
-        train_examples = make_examples(setup.train_pairs, setup.tokenizer, me, table, config.model)
-        general_examples = make_examples(setup.general, setup.tokenizer, me, table, config.model)
+        me, table, tokenizer = setup.me, setup.addressees, setup.tokenizer
+        train_found, heldout_found = _retrieved(setup)
+        train_examples = make_examples(setup.train_pairs, tokenizer, me, table, config.model,
+                                       train_found)
+        general_examples = make_examples(setup.general, tokenizer, me, table, config.model)
         self.examples = train_examples + general_examples
-        heldout = make_examples(setup.heldout_pairs, setup.tokenizer, me, table, config.model)
+        heldout = make_examples(setup.heldout_pairs, tokenizer, me, table, config.model,
+                                heldout_found)
         self.val_batches = make_batches(heldout, config.batch_size, None)
         self.steps_per_epoch = -(-len(self.examples) // config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
