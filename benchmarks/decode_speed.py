@@ -5,8 +5,9 @@ decoding of a 20-token source, driven through Decoder.sequential as Chatbot.gene
 it: encoder time; time to the first token (encoder plus the first one-token call); per-token
 latency (last token - first token) / (tokens - 1), tokens arriving in blocks of
 modeling.decode.BLOCK after the first; CPU time per token (process time over the reply).
-Then the streaming Decoder.generate per strategy (first piece, per token, total; beam search's
-reply arrives whole at the end, so its per-token figure is total / tokens). Last, the same
+Then the streaming Decoder.generate per strategy (first piece, per token, total; the replies of
+beam search and reranking arrive whole at the end, so their per-token figure is total / tokens).
+Last, the same
 greedy replies from 1 and from --threads threads at once: per-token latency, first-token p95
 and throughput, to show decoding is not serialised between chats. Medians and bests of R
 repeats; the machine is shared, so load averages are shown.
@@ -40,6 +41,10 @@ from modeling.tokenizer import Tokenizer  # noqa: E402
 
 # Long enough a target for the 40 generated tokens measured.
 REFERENCE = ModelConfig(**REFERENCE_MODEL, max_target_len=64)
+
+
+# rerank: 8 candidates (the default), whose first piece waits for all of them.
+STREAMED = ("greedy", "sample", "beam", "rerank")
 
 
 def tokenizer() -> Tokenizer:
@@ -112,9 +117,10 @@ def main() -> None:
             pieces.append(piece)
         ended = time.perf_counter()
         tokens = len(tok.encode("".join(pieces)))
+        # Beam and rerank know their reply only at the end: per token of the whole call.
         per_token = (
             (ended - started) / tokens
-            if strategy == "beam"
+            if strategy in ("beam", "rerank")
             else (ended - first) / max(1, tokens - 1)
         )
         return first - started, per_token, tokens, ended - started
@@ -146,12 +152,12 @@ def main() -> None:
     for _ in range(3):  # trace and warm up
         encode_once()
         greedy_once()
-        for strategy in ("greedy", "sample", "beam"):
+        for strategy in STREAMED:
             stream_once(strategy)
     encoder = [encode_once() for _ in range(args.repeats)]
     runs = [greedy_once() for _ in range(args.repeats)]
     streams = {
-        s: [stream_once(s) for _ in range(args.repeats)] for s in ("greedy", "sample", "beam")
+        s: [stream_once(s) for _ in range(args.repeats)] for s in STREAMED
     }
     concurrency = [concurrently(1, args.threads), concurrently(args.threads, 1)]
 

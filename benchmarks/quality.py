@@ -30,7 +30,7 @@ from ingestion import build_pairs  # noqa: E402
 from modeling.base import base_model_at, general_pairs  # noqa: E402
 from modeling.config import make_config  # noqa: E402
 from modeling.evaluate import evaluate_artifact  # noqa: E402
-from modeling.options import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
+from modeling.options import DEFAULT_MODE, DEFAULT_STRATEGY, MODES, STRATEGIES  # noqa: E402
 from modeling.train import train  # noqa: E402
 
 # The shared corpora beside the repository (DIGITAL_YOU_SHARED, as for the tests).
@@ -54,8 +54,8 @@ def case_pairs(name: str, folder: Path, scale: float = 1.0):
 
 def run_case(name: str, base: Path | None, preset: str, overrides: dict, scale: float = 1.0,
              max_pairs: int = 200, strategies: tuple[str, ...] = (DEFAULT_STRATEGY,),
-             keep: Path | None = None) -> list[dict]:
-    """One report per decoding strategy, all of the same trained model."""
+             keep: Path | None = None, modes: tuple[str, ...] = (DEFAULT_MODE,)) -> list[dict]:
+    """One report per decoding strategy and reply mode, all of the same trained model."""
     with tempfile.TemporaryDirectory(prefix=f"quality-{name}-") as tmp:
         pairs = case_pairs(name, Path(tmp), scale)
         if isinstance(pairs, str):
@@ -66,7 +66,8 @@ def run_case(name: str, base: Path | None, preset: str, overrides: dict, scale: 
         result = train(pairs, out, config, base_model=base,
                        general_pairs=general_pairs() if base is not None else ())
         seconds = time.monotonic() - started
-        reports = [evaluate_artifact(result.artifact_dir, max_pairs, s) for s in strategies]
+        reports = [evaluate_artifact(result.artifact_dir, max_pairs, s, m)
+                   for m in modes for s in strategies]
     facts = {
         "case": name,
         "corpus_pairs": len(pairs),
@@ -93,6 +94,7 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--strategies", nargs="+", default=[DEFAULT_STRATEGY], choices=STRATEGIES)
+    parser.add_argument("--modes", nargs="+", default=[DEFAULT_MODE], choices=MODES)
     parser.add_argument("--keep", type=Path, help="keep each case's trained model here")
     args = parser.parse_args()
     base = None if args.no_base else base_model_at(args.base)
@@ -102,7 +104,8 @@ def main() -> None:
     overrides = {"max_minutes": args.max_minutes, **dict(_parse(v) for v in args.set)}
     for name in args.cases:
         for report in run_case(name, base, args.preset, overrides,
-                               strategies=tuple(args.strategies), keep=args.keep):
+                               strategies=tuple(args.strategies), keep=args.keep,
+                               modes=tuple(args.modes)):
             print(json.dumps(report, ensure_ascii=False), flush=True)
 
 

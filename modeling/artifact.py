@@ -24,7 +24,7 @@ from modeling.config import ModelConfig, TrainConfig
 from modeling.decode import Decoder, as_turns
 from modeling.errors import ArtifactError
 from modeling.model import Seq2Seq
-from modeling.options import DEFAULT_STRATEGY
+from modeling.options import DEFAULT_MODE, DEFAULT_STRATEGY, MODES, QUOTE_MIN_SIMILARITY
 from modeling.retrieval import ReplyIndex
 from modeling.tokenizer import Tokenizer
 
@@ -115,24 +115,39 @@ class Chatbot:
             return [None] * len(contexts)
         return self.index.replies(contexts)
 
+    def quote(self, context: Sequence[tuple[str, str] | str]) -> Pair | None:
+        """The training pair whose real reply quote mode gives for this context, if any: its
+        message must be close enough to this one. The reply is the cleaned text, so masked
+        phone numbers, emails and links stay masked."""
+        if self.index is None:
+            return None
+        hit = self.index.best([as_turns(context)])[0]
+        return self.index.pairs[hit[0]] if hit and hit[1] >= QUOTE_MIN_SIMILARITY else None
+
     def generate(
         self,
         context: Sequence[tuple[str, str] | str],
         addressee: str | None = None,
         strategy: str = DEFAULT_STRATEGY,
+        mode: str = DEFAULT_MODE,
         **opts: Any,
     ) -> Iterator[str]:
         """Yields text increments of the reply; they concatenate to the full reply."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
         turns = as_turns(context)
+        quoted = self.quote(turns) if mode == "quote" else None
+        if quoted is not None:
+            return iter([quoted.response])
+        retrieved = None if mode == "generate" else self.retrieved([turns])[0]
         return self._decoder.generate(
             turns, self.persona_names, self._table, addressee, strategy,
-            retrieved=self.retrieved([turns])[0], **opts,
+            retrieved=retrieved, **opts,
         )
 
-    def reply(
-        self, context, addressee: str | None = None, strategy: str = DEFAULT_STRATEGY, **opts: Any
-    ) -> str:
-        return "".join(self.generate(context, addressee, strategy, **opts))
+    def reply(self, context, addressee: str | None = None, strategy: str = DEFAULT_STRATEGY,
+              mode: str = DEFAULT_MODE, **opts: Any) -> str:
+        return "".join(self.generate(context, addressee, strategy, mode, **opts))
 
     def warm_up(self) -> None:
         """Compile the encoder and the greedy/sampling step now (seconds on a CPU), so that a

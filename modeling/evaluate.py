@@ -19,7 +19,7 @@ from ingestion.records import Pair
 from modeling.artifact import Chatbot, load, read_pairs
 from modeling.data import Example, make_batches, make_examples
 from modeling.decode import EMPTY_CONTEXT
-from modeling.options import DEFAULT_STRATEGY
+from modeling.options import DEFAULT_MODE, DEFAULT_STRATEGY
 from modeling.perplexity import PerplexityMeter
 from modeling.retrieval import ReplyIndex
 from modeling.verdict import verdict
@@ -36,7 +36,8 @@ CANDIDATES = 20
 ANTI_LM_WEIGHT = 1.0
 
 
-def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = DEFAULT_STRATEGY) -> dict:
+def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = DEFAULT_STRATEGY,
+                      mode: str = DEFAULT_MODE) -> dict:
     bot = load(path)
     train = read_pairs(path, "train")
     heldout = read_pairs(path, "heldout")
@@ -46,24 +47,26 @@ def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = DEFAULT_
     # Perplexities are cheap: over the whole split, as training's validation measures them,
     # both over exactly the words the model scores (a reply cut to max_target_len counts only
     # its kept words). Generation and ranking are not: they use the first max_pairs pairs.
-    examples = bot_examples(bot, heldout)
+    retrieve = mode != "generate"
+    examples = bot_examples(bot, heldout, retrieve)
     perplexity = PerplexityMeter(bot.model)(make_batches(examples, 32, None))
     trigram = TrigramLM([p.response for p in train]).perplexity(
         [p.response for p in heldout], [None if e.complete else e.words for e in examples]
     )
     heldout = heldout[:max_pairs]
     real = [p.response for p in heldout]
-    generated = [bot.reply(p.context, p.addressee, strategy) for p in heldout]
+    generated = [bot.reply(p.context, p.addressee, strategy, mode) for p in heldout]
     retrieved = retrieval_replies(train, heldout)
     candidates = ranking_candidates(real, seed=0)
     result = {
         "split": split,
         "pairs": len(heldout),
         "strategy": strategy,
+        "mode": mode,
         "perplexity": perplexity,
         "baseline_trigram_perplexity": trigram,
         "truncated_share": float(np.mean([not e.complete for e in examples])),
-        "hits_at_1": model_hits_at_1(bot, heldout, candidates),
+        "hits_at_1": model_hits_at_1(bot, heldout, candidates, retrieve),
         "baseline_retrieval_hits_at_1": retrieval_hits_at_1(train, heldout, candidates),
         "ranking_candidates": max((len(c) for c in candidates), default=0),
         "f1": mean_f1(generated, real),
@@ -93,10 +96,11 @@ def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = DEFAULT_
     return {**result, "verdict": verdict({**bot.data_facts, **result})}
 
 
-def bot_examples(bot: Chatbot, pairs: Sequence[Pair]) -> list[Example]:
-    """The pairs as the model reads them, retrieved replies included."""
+def bot_examples(bot: Chatbot, pairs: Sequence[Pair], retrieve: bool = True) -> list[Example]:
+    """The pairs as the model reads them, with the retrieved replies unless `retrieve` is off."""
+    found = bot.retrieved([p.context for p in pairs]) if retrieve else ()
     return make_examples(pairs, bot.tokenizer, bot.persona_names, ["<anyone>", *bot.addressees],
-                         bot.config, bot.retrieved([p.context for p in pairs]))
+                         bot.config, found)
 
 
 def ranking_candidates(replies: Sequence[str], seed: int) -> list[list[int]]:
@@ -111,7 +115,8 @@ def ranking_candidates(replies: Sequence[str], seed: int) -> list[list[int]]:
     return out
 
 
-def model_hits_at_1(bot: Chatbot, pairs: Sequence[Pair], candidates: Sequence[list[int]]):
+def model_hits_at_1(bot: Chatbot, pairs: Sequence[Pair], candidates: Sequence[list[int]],
+                    retrieve: bool = True):
     """Share of contexts whose real reply the model ranks first among the candidates, by
     log p(reply | context) - ANTI_LM_WEIGHT * log p(reply): the mutual-information score that
     keeps short generic replies from winning every context (Li et al. 2016)."""
@@ -123,7 +128,7 @@ def model_hits_at_1(bot: Chatbot, pairs: Sequence[Pair], candidates: Sequence[li
         replace(pairs[i], response=pairs[j].response) for i, c in enumerate(candidates)
         if len(c) > 1 for j in c
     ]
-    conditional = -meter.reply_nll(bot_examples(bot, scored))
+    conditional = -meter.reply_nll(bot_examples(bot, scored, retrieve))
     unconditional = -meter.reply_nll(bot_examples(bot, [
         replace(p, context=EMPTY_CONTEXT) for p in pairs
     ]))

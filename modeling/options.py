@@ -6,6 +6,13 @@ from typing import Any
 STRATEGIES = ("greedy", "beam", "sample", "rerank")
 # What chats and evaluation use unless told otherwise.
 DEFAULT_STRATEGY = "greedy"
+# Where a reply comes from: the model alone; the model reading the persona's closest real reply
+# (retrieve and refine); or that real reply itself when its message is close enough.
+MODES = ("generate", "blend", "quote")
+DEFAULT_MODE = "blend"
+# quote: the least cosine similarity (modeling.retrieval) between the message and the one the
+# real reply answered.
+QUOTE_MIN_SIMILARITY = 0.6
 DEFAULTS: dict[str, Any] = {
     "max_length": None,  # None = the model's max_target_len
     "no_repeat_ngram": 3,  # 0 disables

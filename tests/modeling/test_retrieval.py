@@ -39,3 +39,16 @@ def test_a_model_trained_with_retrieval_reads_the_retrieved_reply(tmp_path):
     source = bot._decoder.source_ids(context, bot.persona_names, retrieved)
     assert source[0] == bot.tokenizer.me and bot.tokenizer.encode(retrieved)[0] in source
     assert bot.reply(context, "Ann").strip()
+
+
+def test_quote_mode_gives_the_real_reply_only_for_a_close_match(tmp_path):
+    pairs = [pair(f"what about the {w} then", f"the {w} is lovely, call me at <phone>")
+             for w in ("gym", "beach", "market", "party", "library", "station")] * 3
+    result = train(pairs, tmp_path, tiny_config(epochs=1, retrieve=True))
+    bot = load(result.artifact_dir)
+    seen = [("Ann", "what about the beach then")]
+    assert bot.quote(seen).response == "the beach is lovely, call me at <phone>"
+    # A quote is the cleaned text: the masked number stays masked.
+    assert bot.reply(seen, "Ann", mode="quote") == "the beach is lovely, call me at <phone>"
+    assert bot.quote([("Ann", "are you hungry")]) is None
+    assert bot.reply(seen, "Ann", mode="generate")  # the model alone still answers
