@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, websockets through Channels."""
 
 import os
+from importlib import import_module
 
 from django.core.asgi import get_asgi_application
 
@@ -28,3 +29,10 @@ application = AccessLogMiddleware(
         }
     )
 )
+
+# TensorFlow and the model code take about 3 s to import on two cores: paid here, as the
+# server starts, rather than by the first chat page, which then only loads its model. (Not on
+# a background thread: it would race the first chat's own import, and concurrent imports of
+# TensorFlow's packages can fail.) Importing leaves TensorFlow's runtime unstarted, so
+# modeling.hardware.serve_one_op_at_a_time() still takes effect.
+import_module("modeling.artifact")

@@ -21,7 +21,7 @@ from personas.models import Conversation, TrainingRun
 from personas.parsing import parse_frame, parse_id
 from personas.security import count_hit
 from personas.services import access, events
-from personas.services.chat import NoModel, decode_options, reply_stream
+from personas.services.chat import NoModel, decode_options, needs_loading, reply_stream, warm
 from personas.services.training import cancel_training, progress_frame
 
 logger = logging.getLogger(__name__)
@@ -127,10 +127,13 @@ class ChatRefused(Exception):
 
 
 class BaseChatConsumer(SessionBoundConsumer):
-    """client -> {"type": "message", "text", "conversation", "addressee", "strategy", ...}
+    """client -> {"type": "message", "text", "conversation", "addressee", "strategy", ...,
+    optional "resend": true for a message sent again after its connection dropped}
     server -> {"type": "conversation", "id"}, optional {"type": "notice", "text"},
     {"type": "token", "text"} per decoded increment, {"type": "end", "message_id", "text"};
-    problems -> {"type": "error", "error"}."""
+    problems -> {"type": "error", "error"}. While this process loads the persona's model
+    (as the socket opens, or for a message): {"type": "status", "state": "waking"}, then
+    {"type": "status", "state": "ready"}."""
 
     def resolve_access(self) -> access.ChatAccess:
         raise NotImplementedError
@@ -148,12 +151,26 @@ class BaseChatConsumer(SessionBoundConsumer):
         self.last_activity = asyncio.get_running_loop().time()
         await self.accept()
         self.idle_task = asyncio.create_task(self.close_when_idle())
+        self.wake_task = asyncio.create_task(self.wake_model())
 
     async def disconnect(self, code):
-        idle_task = getattr(self, "idle_task", None)
-        if idle_task is not None:
-            idle_task.cancel()
-        # A reply in progress finishes in its thread and is saved whole.
+        for name in ("idle_task", "wake_task"):
+            task = getattr(self, name, None)
+            if task is not None:
+                task.cancel()
+        # A reply in progress finishes in its thread and is saved whole; so does a model load.
+
+    async def wake_model(self):
+        """Load the model as the chat opens rather than on the first message, which would
+        otherwise wait seconds for it; the page says so meanwhile."""
+        loading = warm(self.access.persona, DECODE_POOL)
+        if loading is None:
+            return
+        await self.send_json({"type": "status", "state": "waking"})
+        # Shielded: other sockets wait for the same load, which must not be cancelled with
+        # this one.
+        await asyncio.shield(asyncio.wrap_future(loading))
+        await self.send_json({"type": "status", "state": "ready"})
 
     async def close_when_idle(self):
         timeout = settings.CHAT_IDLE_TIMEOUT_S
@@ -211,8 +228,9 @@ class BaseChatConsumer(SessionBoundConsumer):
             self.replying = False
             raise
         await self.send_json({"type": "conversation", "id": conversation_id})
+        resend = content.get("resend") is True
         self.reply_task = asyncio.create_task(
-            self.stream_reply(conversation_id, text.strip(), strategy, options)
+            self.stream_reply(conversation_id, text.strip(), strategy, options, resend)
         )
 
     def prepare_conversation(self, content: dict) -> int:
@@ -277,7 +295,9 @@ class BaseChatConsumer(SessionBoundConsumer):
         if refusals:
             raise ChatRefused(refusals[0])
 
-    async def stream_reply(self, conversation_id: int, text: str, strategy: str, options: dict):
+    async def stream_reply(
+        self, conversation_id: int, text: str, strategy: str, options: dict, resend: bool
+    ):
         loop = asyncio.get_running_loop()
         frames: asyncio.Queue = asyncio.Queue()
 
@@ -289,7 +309,14 @@ class BaseChatConsumer(SessionBoundConsumer):
                 conversation = Conversation.objects.select_related("persona").get(
                     pk=conversation_id
                 )
-                stream = reply_stream(conversation, text, strategy, **options)
+                # The model may be new to this process: activated meanwhile, or another
+                # process served the page.
+                waking = needs_loading(conversation.persona)
+                if waking:
+                    put({"type": "status", "state": "waking"})
+                stream = reply_stream(conversation, text, strategy, resend, **options)
+                if waking:
+                    put({"type": "status", "state": "ready"})
                 if stream.notice:
                     put({"type": "notice", "text": stream.notice})
                 for increment in stream:

@@ -6,9 +6,11 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 
 from modeling.options import DEFAULT_STRATEGY, STRATEGIES
@@ -38,12 +40,15 @@ class NoModel(Exception):
 _cache: "OrderedDict[int, object]" = OrderedDict()
 _cache_lock = threading.Lock()
 _load_locks: dict[int, threading.Lock] = {}
+# Persona id -> its model being loaded ahead of the first message (see warm()).
+_warming: dict[int, Future] = {}
 
 
 def get_chatbot(model_version: ModelVersion):
     """The loaded model of a version, from a bounded LRU cache keyed by version id (so a newly
     activated version is loaded on first use, without a restart). Raises ArtifactError."""
-    from modeling.artifact import load  # TensorFlow loads on first chat, not at startup
+    # Imported here so that commands which never chat do not load TensorFlow.
+    from modeling.artifact import load
     from modeling.hardware import serve_one_op_at_a_time
 
     serve_one_op_at_a_time()
@@ -66,6 +71,41 @@ def get_chatbot(model_version: ModelVersion):
                 _cache.popitem(last=False)
             _load_locks.pop(key, None)
     return chatbot
+
+
+def needs_loading(persona: Persona) -> bool:
+    """Whether the persona has an active model that this process has not loaded (no database
+    query)."""
+    with _cache_lock:
+        return persona.active_model_id is not None and persona.active_model_id not in _cache
+
+
+def warm(persona: Persona, pool: Executor) -> Future | None:
+    """Load the persona's model on `pool` now, before anyone sends a message. Sockets that open
+    while it loads share one future, so they do not each hold a pool thread waiting for the
+    load. None when the model is loaded already (or there is none)."""
+    if not needs_loading(persona):
+        return None
+    with _cache_lock:
+        future = _warming.get(persona.pk)
+        if future is not None:
+            return future
+        future = _warming[persona.pk] = pool.submit(_load_for_chat, persona.pk)
+    future.add_done_callback(lambda _: _warming.pop(persona.pk, None))
+    return future
+
+
+def _load_for_chat(persona_id: int) -> None:
+    """Runs on a pool thread. Never raises: a persona without a loadable model is explained
+    when a message is sent."""
+    try:
+        choose_model(Persona.objects.get(pk=persona_id))
+    except (Persona.DoesNotExist, NoModel):
+        pass
+    except Exception:
+        logger.exception("Loading the model of persona %s failed", persona_id)
+    finally:
+        connections.close_all()  # this thread's connections only
 
 
 def cached_version_ids() -> list[int]:
@@ -150,17 +190,40 @@ def _persona_speaker(chatbot) -> str:
     return next(iter(chatbot.persona_names), "me")
 
 
+def earlier_attempt(conversation: Conversation, text: str) -> ChatMessage | None:
+    """For a message sent again after its connection dropped: the user message saved by the
+    first attempt if it was never answered (the server died mid-reply), or the reply if that
+    attempt was answered after the client had gone. None when the first attempt left nothing."""
+    latest = list(conversation.messages.order_by("-created_at", "-id")[:2])
+    roles = [m.role for m in latest]
+    if roles[:1] == [ChatMessage.Role.USER] and latest[0].text == text:
+        return latest[0]
+    if roles == [ChatMessage.Role.PERSONA, ChatMessage.Role.USER] and latest[1].text == text:
+        return latest[0]
+    return None
+
+
 class ReplyStream:
     """Iterates the reply's text increments as they are decoded. The user message is saved
-    when the stream is made; the persona's reply only once it is complete."""
+    when the stream is made; the persona's reply only once it is complete. A resent message
+    reuses what its first attempt saved: nothing is saved twice."""
 
-    def __init__(self, conversation: Conversation, text: str, strategy: str, options: dict):
-        persona = conversation.persona
-        self.choice = choose_model(persona)
+    def __init__(
+        self, conversation: Conversation, text: str, strategy: str, options: dict, resend: bool
+    ):
         self.conversation = conversation
-        self.user_message = ChatMessage.objects.create(
-            conversation=conversation, role=ChatMessage.Role.USER, text=text
-        )
+        self._parts: list[str] = []
+        self.message: ChatMessage | None = None
+        self.choice: ModelChoice | None = None
+        earlier = earlier_attempt(conversation, text) if resend else None
+        if earlier is not None and earlier.role == ChatMessage.Role.PERSONA:
+            self.message, self._parts = earlier, [earlier.text]  # the stream is over
+            return
+        self.choice = choose_model(conversation.persona)
+        if earlier is None:
+            ChatMessage.objects.create(
+                conversation=conversation, role=ChatMessage.Role.USER, text=text
+            )
         if not conversation.title:
             conversation.title = text.strip().splitlines()[0][:TITLE_CHARS] if text.strip() else ""
         conversation.save(update_fields=["title", "updated_at"])
@@ -170,12 +233,10 @@ class ReplyStream:
         self._increments = chatbot.generate(
             context, addressee=conversation.addressee or None, strategy=strategy, **options
         )
-        self._parts: list[str] = []
-        self.message: ChatMessage | None = None
 
     @property
     def notice(self) -> str:
-        return self.choice.notice
+        return self.choice.notice if self.choice else ""
 
     def __iter__(self) -> Iterator[str]:
         return self
@@ -207,7 +268,9 @@ class ReplyStream:
 
 
 def reply_stream(
-    conversation: Conversation, text: str, strategy: str = DEFAULT_STRATEGY, **options
+    conversation: Conversation, text: str, strategy: str = DEFAULT_STRATEGY,
+    resend: bool = False, **options,
 ) -> ReplyStream:
-    """Start a reply: raises NoModel, or ValueError for a bad strategy or option."""
-    return ReplyStream(conversation, text, strategy, decode_options(strategy, options))
+    """Start a reply: raises NoModel, or ValueError for a bad strategy or option. `resend`
+    marks a message sent again after a dropped connection (see earlier_attempt())."""
+    return ReplyStream(conversation, text, strategy, decode_options(strategy, options), resend)

@@ -9,6 +9,7 @@
   const input = document.getElementById("chat-input");
   const send = document.getElementById("chat-send");
   const typing = document.getElementById("typing");
+  const waking = document.getElementById("waking");
   const errorBox = document.getElementById("chat-error");
   const badge = document.getElementById("chat-connection");
   const addressee = document.getElementById("chat-addressee");
@@ -22,7 +23,8 @@
   let retries = 0;
   let conversation = root.dataset.conversation ? Number(root.dataset.conversation) : null;
   let pending = null;  // the reply bubble being streamed
-  let interrupted = false;
+  let awaiting = null;  // {text, bubble} of the message whose reply has not ended yet
+  let dropped = null;  // the same, when the connection dropped before its reply ended
   let lastSent = "";
 
   function setConnection(text, state) {
@@ -63,8 +65,35 @@
   function finishReply() {
     if (pending) pending.classList.remove("streaming");
     pending = null;
+    awaiting = null;
+    waking.hidden = true;
     busy(false);
     input.focus();
+  }
+
+  // A message without a reply (the reply failed, or the connection dropped before it ended)
+  // says so and offers to send it again.
+  function markUnanswered(item, text) {
+    item.classList.add("unanswered");
+    const note = document.createElement("p");
+    note.className = "unanswered-note";
+    note.textContent = "Not answered. ";
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "link resend";
+    again.textContent = "Resend";
+    again.addEventListener("click", function () { resend(item, text); });
+    note.appendChild(again);
+    item.appendChild(note);
+  }
+
+  function resend(item, text) {
+    if (!connected() || send.disabled) return;
+    item.classList.remove("unanswered");
+    item.querySelector(".unanswered-note").remove();
+    showError("");
+    // The server reuses whatever the first attempt saved, so nothing is stored twice.
+    sendMessage(text, item, true);
   }
 
   function listConversation(id) {
@@ -113,6 +142,8 @@
       pending.querySelector(".text").textContent = frame.text;
       pending.dataset.messageId = String(frame.message_id);
       finishReply();
+    } else if (frame.type === "status") {
+      waking.hidden = frame.state !== "waking";
     } else if (frame.type === "notice") {
       const note = document.createElement("li");
       note.className = "chat-notice muted small";
@@ -122,6 +153,7 @@
     } else if (frame.type === "error") {
       showError(frame.error || "Something went wrong.");
       if (pending && !pending.querySelector(".text").textContent) pending.remove();
+      if (awaiting) markUnanswered(awaiting.bubble, awaiting.text);
       finishReply();
     }
   }
@@ -132,9 +164,10 @@
     socket.onopen = function () {
       retries = 0;
       setConnection("Online", "ok");
-      if (interrupted && conversation) {
-        // Show what the server saved of the interrupted exchange.
-        window.location.assign(root.dataset.pageUrl + "?c=" + conversation);
+      if (dropped) {
+        showError("");
+        markUnanswered(dropped.bubble, dropped.text);
+        dropped = null;
       }
     };
     socket.onmessage = function (event) {
@@ -144,8 +177,11 @@
     };
     socket.onclose = function (event) {
       socket = null;
-      if (pending || !typing.hidden) {
-        interrupted = true;
+      waking.hidden = true;  // the next socket says again whether the model is loading
+      if (awaiting) {
+        dropped = awaiting;
+        // A partial reply was not saved; resending brings the whole one.
+        if (pending) pending.remove();
         showError("The connection dropped during the reply; reconnecting…");
         finishReply();
       }
@@ -167,17 +203,15 @@
     };
   }
 
-  function submit() {
-    const text = input.value.trim();
-    if (!text || send.disabled) return;
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
-      showError("Not connected yet; your message is still in the box. Try again in a moment.");
-      return;
-    }
-    showError("");
-    bubble("user", text);
+  function connected() {
+    if (socket && socket.readyState === WebSocket.OPEN) return true;
+    showError("Not connected yet; try again in a moment.");
+    return false;
+  }
+
+  function sendMessage(text, item, again) {
     lastSent = text;
-    input.value = "";
+    awaiting = {text: text, bubble: item};
     busy(true);
     const frame = {
       type: "message",
@@ -186,8 +220,17 @@
       addressee: addressee.value || null,
       strategy: strategy.value,
     };
+    if (again) frame.resend = true;
     if (strategy.value === "sample") frame.temperature = Number(temperature.value);
     socket.send(JSON.stringify(frame));
+  }
+
+  function submit() {
+    const text = input.value.trim();
+    if (!text || send.disabled || !connected()) return;
+    showError("");
+    input.value = "";
+    sendMessage(text, bubble("user", text), false);
   }
 
   form.addEventListener("submit", function (event) {
@@ -211,6 +254,12 @@
     temperatureValue.textContent = temperature.value;
   });
 
+  // The server saved this message but died before replying (the page was reloaded since).
+  const bubbles = log.querySelectorAll(".bubble");
+  const last = bubbles[bubbles.length - 1];
+  if (last && last.classList.contains("user")) {
+    markUnanswered(last, last.querySelector(".text").textContent);
+  }
   scrollDown();
   connect();
   input.focus();

@@ -37,6 +37,14 @@ async def open_socket(path: str, headers):
     return communicator, connected, code
 
 
+async def next_frame(communicator, timeout: float = 5) -> dict:
+    """The next frame that is not about the model loading: a chat socket of a persona whose
+    model this process has not loaded yet says so first (status frames)."""
+    while (frame := await communicator.receive_json_from(timeout=timeout))["type"] == "status":
+        pass
+    return frame
+
+
 def upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
     return SimpleUploadedFile(name or path.name, path.read_bytes())
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from hypothesis import strategies as st
 
 from personas.models import ChatMessage, Conversation, Persona, TrainingRun
-from tests.personas.support import ORIGIN, open_socket, session_headers
+from tests.personas.support import ORIGIN, next_frame, open_socket, session_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -285,18 +285,20 @@ async def test_training_socket_follows_the_database_row(client, media_root):
 
 
 async def read_reply(communicator) -> tuple[int, list[str], dict, list[dict]]:
-    """Frames of one reply: conversation id, token texts, the end frame, other frames."""
-    first = await communicator.receive_json_from(timeout=30)
-    assert first["type"] == "conversation", first
-    tokens, others = [], []
+    """Frames of one reply: conversation id, token texts, the end frame, other frames
+    (notices, and status frames while the model loads)."""
+    conversation_id, tokens, others = None, [], []
     while True:
         frame = await communicator.receive_json_from(timeout=30)
-        if frame["type"] == "token":
+        if frame["type"] == "conversation":
+            conversation_id = frame["id"]
+        elif frame["type"] in ("token", "end"):
+            assert conversation_id is not None, "the conversation frame comes first"
+            if frame["type"] == "end":
+                return conversation_id, tokens, frame, others
             tokens.append(frame["text"])
-        elif frame["type"] == "end":
-            return first["id"], tokens, frame, others
         else:
-            assert frame["type"] == "notice", frame
+            assert frame["type"] in ("notice", "status"), frame
             others.append(frame)
 
 
@@ -357,9 +359,54 @@ async def test_two_chats_at_once_both_stream(client, install_model, tiny_artifac
     assert await owners() == {mine: (persona.owner_id, None), theirs: (None, link.pk)}
     # A visitor cannot continue the owner's conversation.
     await visitor.send_json_to({"type": "message", "text": "hi", "conversation": mine})
-    assert (await visitor.receive_json_from(timeout=5))["error"] == "No such conversation."
+    assert (await next_frame(visitor))["error"] == "No such conversation."
     await owner.disconnect()
     await visitor.disconnect()
+
+
+async def test_the_model_loads_as_the_chat_opens(client, install_model, tiny_artifact):
+    persona = await make_persona()
+    await database_sync_to_async(install_model)(persona, tiny_artifact)
+    link = await database_sync_to_async(persona.share_links.create)()
+    # A share visitor's socket wakes the model too, and learns nothing but that it loads.
+    visitor, connected, _ = await open_socket(f"/ws/share/{link.token}/chat/", ORIGIN)
+    assert connected
+    assert await visitor.receive_json_from(timeout=5) == {"type": "status", "state": "waking"}
+    assert await visitor.receive_json_from(timeout=60) == {"type": "status", "state": "ready"}
+    await visitor.disconnect()
+
+    # Loaded in this process: the next socket has nothing to wait for, nor has its reply.
+    headers = await session_headers(client, persona.owner)
+    owner, _, _ = await open_socket("/ws/personas/me/chat/", headers)
+    assert await owner.receive_nothing(timeout=0.3)
+    await owner.send_json_to({"type": "message", "text": "hi"})
+    _, tokens, _, others = await read_reply(owner)
+    assert tokens and others == []
+    await owner.disconnect()
+
+
+async def test_a_message_resent_after_a_drop_is_saved_once(client, install_model, tiny_artifact):
+    persona = await make_persona()
+    await database_sync_to_async(install_model)(persona, tiny_artifact)
+    headers = await session_headers(client, persona.owner)
+    first, _, _ = await open_socket("/ws/personas/me/chat/", headers)
+    await first.send_json_to({"type": "message", "text": "still there?"})
+    conversation_id, _, end, _ = await read_reply(first)
+    await first.disconnect()
+
+    # The client lost the end frame and sends the message again on a new socket: the saved
+    # reply comes back, nothing is decoded or saved again.
+    again, _, _ = await open_socket("/ws/personas/me/chat/", headers)
+    await again.send_json_to(
+        {"type": "message", "text": "still there?", "conversation": conversation_id,
+         "resend": True}
+    )
+    same, tokens, resent_end, _ = await read_reply(again)
+    assert (same, tokens, resent_end) == (conversation_id, [], end)
+    assert await saved_messages(conversation_id) == [
+        ("user", "still there?"), ("persona", end["text"])
+    ]
+    await again.disconnect()
 
 
 FRAME_VALUES = st.one_of(

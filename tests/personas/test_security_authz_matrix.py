@@ -27,7 +27,7 @@ from personas.models import (
 )
 from personas.routing import websocket_urlpatterns
 from personas.services.uploads import parse_data_file, store_upload
-from tests.personas.support import ORIGIN, open_socket
+from tests.personas.support import ORIGIN, next_frame, open_socket
 
 PASSWORD = "correct-horse-battery-42"
 ROLES = ("anonymous", "owner", "other", "staff", "shared", "visitor")
@@ -380,7 +380,7 @@ async def test_nobody_continues_someone_elses_conversation(role, path, media_roo
         await communicator.send_json_to(
             {"type": "message", "text": "let me in", "conversation": conversation.pk}
         )
-        frame = await communicator.receive_json_from(timeout=5)
+        frame = await next_frame(communicator)
         assert frame == {"type": "error", "error": "No such conversation."}
     await communicator.disconnect()
     assert await database_sync_to_async(ChatMessage.objects.count)() == count

@@ -32,6 +32,32 @@ def test_reply_is_streamed_and_saved_whole(make_persona, install_model, tiny_art
     assert conversation.messages.filter(role="persona").count() == 3
 
 
+def test_a_resent_message_reuses_what_its_first_attempt_saved(
+    make_persona, install_model, tiny_artifact
+):
+    persona = make_persona()
+    install_model(persona, tiny_artifact)
+    conversation = Conversation.objects.create(persona=persona, user=persona.owner)
+
+    def saved():
+        return list(conversation.messages.values_list("role", "text"))
+
+    # The server died mid-reply: the message was saved, its reply never was.
+    chat.reply_stream(conversation, "are you there")
+    stream = chat.reply_stream(conversation, "are you there", resend=True)
+    reply = "".join(stream)
+    assert saved() == [("user", "are you there"), ("persona", reply)]
+
+    # Answered after the client had gone: the saved reply comes back whole, nothing new.
+    again = chat.reply_stream(conversation, "are you there", resend=True)
+    assert list(again) == [] and (again.message, again.text) == (stream.message, reply)
+    assert len(saved()) == 2
+
+    # The same text sent again on purpose is a new message.
+    list(chat.reply_stream(conversation, "are you there"))
+    assert len(saved()) == 4
+
+
 def test_context_is_the_last_turns_oldest_first(make_persona):
     persona = make_persona()
     conversation = Conversation.objects.create(persona=persona, addressee="Alex")

@@ -60,7 +60,7 @@ def chat(port: int, cookie: str, slug: str, text: str, conversation: int | None)
                 assert frame["text"] == streamed or tokens == 0
                 return conversation, frame["text"], frame["message_id"]
             else:
-                assert frame["type"] == "notice", frame
+                assert frame["type"] in ("notice", "status"), frame
 
 
 def test_chat_and_training_progress_cross_two_daphne_processes(persona, processes, process_env):
