@@ -113,6 +113,14 @@
       pending.querySelector(".text").textContent = frame.text;
       pending.dataset.messageId = String(frame.message_id);
       finishReply();
+    } else if (frame.type === "provenance") {
+      // Where a quoted reply was said; the server sends it to the persona's owner only.
+      if (pending) {
+        const note = document.createElement("small");
+        note.className = "provenance";
+        note.textContent = frame.text;
+        pending.appendChild(note);
+      }
     } else if (frame.type === "notice") {
       const note = document.createElement("li");
       note.className = "chat-notice muted small";
