@@ -130,10 +130,11 @@ class BaseChatConsumer(SessionBoundConsumer):
     """client -> {"type": "message", "text", "conversation", "addressee", "strategy", ...,
     optional "resend": true for a message sent again after its connection dropped}
     server -> {"type": "conversation", "id"}, optional {"type": "notice", "text"},
-    {"type": "token", "text"} per decoded increment, {"type": "end", "message_id", "text"};
-    problems -> {"type": "error", "error"}. While this process loads the persona's model
-    (as the socket opens, or for a message): {"type": "status", "state": "waking"}, then
-    {"type": "status", "state": "ready"}."""
+    {"type": "token", "text"} per decoded increment, for a quoted reply in the owner's own chat
+    {"type": "provenance", "text"} (where it was said), {"type": "end", "message_id", "text"};
+    problems -> {"type": "error", "error"}. Replies come from the persona's reply mode. While
+    this process loads the persona's model (as the socket opens, or for a message):
+    {"type": "status", "state": "waking"}, then {"type": "status", "state": "ready"}."""
 
     def resolve_access(self) -> access.ChatAccess:
         raise NotImplementedError
@@ -321,6 +322,8 @@ class BaseChatConsumer(SessionBoundConsumer):
                     put({"type": "notice", "text": stream.notice})
                 for increment in stream:
                     put({"type": "token", "text": increment})
+                if stream.provenance:  # set only for the owner in their own chat
+                    put({"type": "provenance", "text": stream.provenance})
                 put({"type": "end", "message_id": stream.message.pk, "text": stream.text})
             except NoModel as exc:
                 put({"type": "error", "error": str(exc)})

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 
 from modeling.config import PRESETS
+from modeling.options import MODES
 from personas.models import Persona
 
 PRESET_HELP = {
@@ -78,6 +79,24 @@ class TrainForm(forms.Form):
         help_text="Costs quality: a model that starts from scratch must learn English from your "
         "chats alone, and its replies are mostly noise until you have tens of thousands.",
     )
+
+
+MODE_HELP = {
+    "generate": "Generate: the model alone writes every reply",
+    "blend": "Blend: the model reads your closest real reply and writes its own",
+    "quote": "Quote: your real reply when a message is close to one you answered, "
+    "else a generated one",
+}
+
+
+class ReplyModeForm(forms.ModelForm):
+    class Meta:
+        model = Persona
+        fields = ["reply_mode"]
+        labels = {"reply_mode": "Where replies come from"}
+        widgets = {
+            "reply_mode": forms.RadioSelect(choices=[(mode, MODE_HELP[mode]) for mode in MODES])
+        }
 
 
 class ShareUserForm(forms.Form):

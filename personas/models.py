@@ -10,6 +10,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from modeling.options import DEFAULT_MODE, MODES
+
 
 def upload_path(instance: "DataFile", filename: str) -> str:
     # Random names: the original name is kept in the row, never on disk. Only a short
@@ -31,6 +33,11 @@ class Persona(models.Model):
     identities = models.JSONField(default=list, blank=True)
     # Conversation ids ("<file id>:<conversation>") left out of training.
     excluded_conversations = models.JSONField(default=list, blank=True)
+    # Where every chat's replies come from (modeling.options.MODES): the owner's choice, used
+    # for everyone who chats with the persona.
+    reply_mode = models.CharField(
+        max_length=10, choices=[(mode, mode) for mode in MODES], default=DEFAULT_MODE
+    )
     active_model = models.ForeignKey(
         "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

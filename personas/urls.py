@@ -8,6 +8,7 @@ urlpatterns = [
     path("base-model/status/", dashboard.base_model_status, name="base_model_status"),
     path("p/<slug:slug>/", persona.persona_detail, name="persona_detail"),
     path("p/<slug:slug>/identity/", persona.save_identity, name="persona_identity"),
+    path("p/<slug:slug>/replies/", persona.save_reply_mode, name="persona_reply_mode"),
     path("p/<slug:slug>/delete/", persona.delete_persona, name="persona_delete"),
     path("p/<slug:slug>/status/", data.persona_status, name="persona_status"),
     path("p/<slug:slug>/files/", data.upload_files, name="persona_upload"),

@@ -5,7 +5,7 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
@@ -31,6 +31,12 @@ OPTION_RANGES: dict[str, tuple[type, float, float]] = {
 }
 TITLE_CHARS = 60
 EMPTY_REPLY = "…"
+# Replies sampled again (each with its own seed) when a reply would repeat one given to another
+# message of the conversation.
+REPEAT_RETRIES = 3
+# The latest messages a reply is checked against for repeats: bounds the rows read per reply
+# in a conversation that has gone on for days.
+REPEAT_WINDOW = 1000
 
 
 class NoModel(Exception):
@@ -203,10 +209,68 @@ def earlier_attempt(conversation: Conversation, text: str) -> ChatMessage | None
     return None
 
 
+def normalized(text: str) -> str:
+    """A reply as the repetition guard compares it: case and whitespace do not count."""
+    return " ".join(text.casefold().split())
+
+
+def replies_to_other_messages(conversation: Conversation, text: str) -> set[str]:
+    """The persona's replies (normalized) so far in the conversation to messages other than
+    `text`: answering the same message the same way again is fine, a different one is not."""
+    asked = normalized(text)
+    latest = conversation.messages.order_by("-created_at", "-id").values_list("role", "text")
+    given: set[str] = set()
+    message = None
+    for role, said in reversed(latest[:REPEAT_WINDOW]):
+        if role == ChatMessage.Role.USER:
+            message = normalized(said)
+        elif message is not None and message != asked:
+            given.add(normalized(said))
+    return given
+
+
+def without_repeats(attempts: Iterable[Iterator[str]], given: set[str]) -> Iterator[str]:
+    """The increments of the first attempt whose reply is not in `given` (else of the last
+    attempt). Increments stream as they come, except while the text so far could still turn out
+    to be a repeat: those are held back until it cannot, or the attempt ends."""
+    for attempt in attempts:
+        held: list[str] = []
+        for increment in attempt:
+            held.append(increment)
+            so_far = normalized("".join(held))
+            if not any(reply.startswith(so_far) for reply in given):
+                # The normalized text only grows, so it can never become a repeat again.
+                yield from held
+                yield from attempt
+                return
+        last = held
+        if normalized("".join(held)) not in given:
+            break
+        logger.info("A reply repeated an earlier one to another message; sampling again")
+    else:
+        logger.info("Every try repeated an earlier reply; giving the last one")
+    yield from last
+
+
+def provenance_text(pair) -> str:
+    """Where a quoted reply was said: "from your chat with Mom, 2019-04-16"."""
+    where = f"your chat with {pair.addressee}" if pair.addressee else f"your chats in {pair.source}"
+    when = f", {pair.timestamp.date().isoformat()}" if pair.timestamp else ""
+    return f"from {where}{when}"
+
+
+def is_owners_own(conversation: Conversation) -> bool:
+    """The owner chatting in their own chat (not through one of their share links)."""
+    owner_id = conversation.persona.owner_id
+    return conversation.share_link_id is None and conversation.user_id == owner_id
+
+
 class ReplyStream:
     """Iterates the reply's text increments as they are decoded. The user message is saved
     when the stream is made; the persona's reply only once it is complete. A resent message
-    reuses what its first attempt saved: nothing is saved twice."""
+    reuses what its first attempt saved: nothing is saved twice. The reply comes from the
+    persona's reply mode, and is never one the persona gave to another message of the
+    conversation when sampling again finds another."""
 
     def __init__(
         self, conversation: Conversation, text: str, strategy: str, options: dict, resend: bool
@@ -215,11 +279,15 @@ class ReplyStream:
         self._parts: list[str] = []
         self.message: ChatMessage | None = None
         self.choice: ModelChoice | None = None
+        # The training pair whose real reply is being given, while the attempt being streamed
+        # is a quote.
+        self.quoted = None
         earlier = earlier_attempt(conversation, text) if resend else None
         if earlier is not None and earlier.role == ChatMessage.Role.PERSONA:
             self.message, self._parts = earlier, [earlier.text]  # the stream is over
             return
         self.choice = choose_model(conversation.persona)
+        given = replies_to_other_messages(conversation, text)
         if earlier is None:
             ChatMessage.objects.create(
                 conversation=conversation, role=ChatMessage.Role.USER, text=text
@@ -230,13 +298,34 @@ class ReplyStream:
         chatbot = self.choice.chatbot
         k = chatbot.config.context_turns
         context = context_turns(conversation, k, _persona_speaker(chatbot))
-        self._increments = chatbot.generate(
-            context, addressee=conversation.addressee or None, strategy=strategy, **options
+        attempts = self._attempts(
+            chatbot, context, conversation.persona.reply_mode, strategy, options
         )
+        self._increments = without_repeats(attempts, given)
+
+    def _attempts(self, chatbot, context, mode: str, strategy: str, options: dict):
+        """The reply in the persona's mode, then REPEAT_RETRIES sampled ones."""
+        addressee = self.conversation.addressee or None
+        # Quote mode gives exactly this pair's reply (modeling.artifact.Chatbot.quote).
+        self.quoted = chatbot.quote(context) if mode == "quote" else None
+        yield chatbot.generate(context, addressee, strategy, mode, **options)
+        # Quoting again would give the same reply: the retries read it as blend does.
+        mode = "blend" if mode == "quote" else mode
+        for seed in range(1, REPEAT_RETRIES + 1):
+            self.quoted = None
+            yield chatbot.generate(context, addressee, "sample", mode, **{**options, "seed": seed})
 
     @property
     def notice(self) -> str:
         return self.choice.notice if self.choice else ""
+
+    @property
+    def provenance(self) -> str:
+        """Where a quoted reply was said, for the owner in their own chat only: the people the
+        owner talks to, and when, are not for those the persona is shared with."""
+        if self.quoted is None or not is_owners_own(self.conversation):
+            return ""
+        return provenance_text(self.quoted)
 
     def __iter__(self) -> Iterator[str]:
         return self

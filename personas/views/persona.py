@@ -14,7 +14,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ingestion import IngestionError, suggest_identities
-from personas.forms import DeletePersonaForm, IdentityForm, ShareUserForm, TrainForm
+from personas.forms import (
+    DeletePersonaForm,
+    IdentityForm,
+    ReplyModeForm,
+    ShareUserForm,
+    TrainForm,
+)
 from personas.models import DataFile, Persona
 from personas.services import base_model, corpus, deletion, uploads
 from personas.services.access import persona_for_owner
@@ -136,6 +142,7 @@ def _context(request, persona: Persona, **overrides) -> dict:
         "pairs": pairs,
         "pairs_error": pairs_error,
         "train_form": TrainForm(),
+        "reply_mode_form": ReplyModeForm(instance=persona),
         "base_model": base_model.state(),
         "active_run": active_run,
         "runs": runs,
@@ -187,6 +194,19 @@ def save_identity(request, slug):
     persona.save(update_fields=["identities", "excluded_conversations", "updated_at"])
     messages.success(request, "Saved. The examples below show what the model will learn from.")
     return redirect(reverse("persona_detail", args=[slug]) + "#identity")
+
+
+@login_required
+@require_POST
+def save_reply_mode(request, slug):
+    persona = persona_for_owner(request.user, slug)
+    form = ReplyModeForm(request.POST, instance=persona)
+    if not form.is_valid():
+        context = _context(request, persona, reply_mode_form=form)
+        return render(request, "personas/persona.html", context, status=400)
+    persona.save(update_fields=["reply_mode", "updated_at"])
+    messages.success(request, "Saved. Every chat with this persona now replies this way.")
+    return redirect(reverse("persona_detail", args=[slug]) + "#replies")
 
 
 @login_required

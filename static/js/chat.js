@@ -144,6 +144,14 @@
       finishReply();
     } else if (frame.type === "status") {
       waking.hidden = frame.state !== "waking";
+    } else if (frame.type === "provenance") {
+      // Where a quoted reply was said; the server sends it to the persona's owner only.
+      if (pending) {
+        const note = document.createElement("small");
+        note.className = "provenance";
+        note.textContent = frame.text;
+        pending.appendChild(note);
+      }
     } else if (frame.type === "notice") {
       const note = document.createElement("li");
       note.className = "chat-notice muted small";

@@ -11,7 +11,7 @@ from django.db import connections
 
 from personas.models import ModelVersion, Persona
 from personas.services import chat
-from tests.personas.support import TINY_OVERRIDES, TINY_PAIRS
+from tests.personas.support import CHAT_WITH_MOM, TINY_OVERRIDES, TINY_PAIRS
 
 
 @pytest.fixture
@@ -72,6 +72,21 @@ def tiny_artifact(tmp_path_factory) -> Path:
     # No held-out split: nothing here evaluates this model, and validation costs a compile.
     config = make_config("quick", **{**TINY_OVERRIDES, "val_fraction": 0.0, "epochs": 8})
     result = train(build_pairs([TINY_PAIRS]), out, config)
+    return Path(result.artifact_dir)
+
+
+@pytest.fixture(scope="session")
+def quoting_artifact(tmp_path_factory) -> Path:
+    """A tiny model that knows Sam's chat with Mom besides the fixture pairs: quote mode finds
+    dated replies to a named person in it, and masked items in those replies."""
+    from ingestion import build_pairs
+    from modeling.config import make_config
+    from modeling.train import train
+
+    out = tmp_path_factory.mktemp("quoting-model")
+    # Every pair in the training split: quote mode only finds replies of that split.
+    config = make_config("quick", **{**TINY_OVERRIDES, "val_fraction": 0.0, "epochs": 8})
+    result = train(build_pairs([TINY_PAIRS, CHAT_WITH_MOM], me=["Sam"]), out, config)
     return Path(result.artifact_dir)
 
 

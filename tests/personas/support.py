@@ -50,6 +50,9 @@ def upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
 
 
 TINY_PAIRS = REPO / "tests" / "fixtures" / "personas" / "tiny-pairs.yml"
+# Sam's WhatsApp chat with Mom on 2019-04-16; Sam's replies hold a phone number, an email
+# address and a link, which cleaning masks.
+CHAT_WITH_MOM = REPO / "tests" / "fixtures" / "personas" / "chat-with-mom.txt"
 
 # Shapes small enough that a training run takes seconds on two CPU cores.
 TINY_OVERRIDES = {

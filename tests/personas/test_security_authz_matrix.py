@@ -90,6 +90,7 @@ HTTP_MATRIX = {
     "persona_model_download": {"GET": OWNER_PAGE},
     "persona_delete": {"GET": OWNER_PAGE, "POST": row(302, _, 404, 404, 404, 302)},
     "persona_identity": OWNER_POST_ONLY,
+    "persona_reply_mode": OWNER_POST_ONLY,
     "persona_upload": OWNER_POST_ONLY,
     "persona_file_remove": OWNER_POST_ONLY,
     "persona_file_retry": OWNER_POST_ONLY,

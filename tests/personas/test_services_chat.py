@@ -1,8 +1,10 @@
-"""Chat service: saved messages, the model cache, corrupt-artifact fallback."""
+"""Chat service: saved messages, the model cache, corrupt-artifact fallback, reply modes,
+quotes and their provenance, the guard against repeated replies."""
 
 import pytest
+from django.contrib.auth.models import User
 
-from personas.models import ChatMessage, Conversation
+from personas.models import ChatMessage, Conversation, Persona, ShareLink
 from personas.services import chat, storage
 from personas.services.training import activate_model
 
@@ -110,3 +112,126 @@ def test_corrupt_model_falls_back_to_the_previous_one(make_persona, install_mode
     chat.forget(chat.cached_version_ids())  # a model already in memory keeps answering
     with pytest.raises(chat.NoModel, match="damaged"):
         chat.choose_model(persona)
+
+
+# Sam's replies in the chat with Mom, as quote mode gives them: cleaned, so masked.
+MOM_ASKS = {
+    "what is your new phone number": "it is <phone> now, the old one is gone",
+    "and your work email": "<email> but only for work things",
+    "where did you find that pasta recipe": "right here <url> enjoy",
+}
+
+
+def test_quotes_keep_masks_and_tell_only_the_owner_where_they_were_said(
+    make_persona, install_model, quoting_artifact
+):
+    persona = make_persona(reply_mode="quote")
+    install_model(persona, quoting_artifact)
+    own = Conversation.objects.create(persona=persona, user=persona.owner)
+    for message, quote in MOM_ASKS.items():
+        stream = chat.reply_stream(own, message)
+        assert "".join(stream) == quote == stream.message.text
+        assert stream.provenance == "from your chat with Mom, 2019-04-16"
+    # The unmasked originals appear nowhere in what was saved.
+    saved = " ".join(ChatMessage.objects.values_list("text", flat=True))
+    assert not any(item in saved for item in ("7700", "900123", "sam.doe", "example.com"))
+    # A pair-format file has no one on the other side, and no dates.
+    stream = chat.reply_stream(own, "what are you reading")
+    assert "".join(stream) == "a long book about the sea"
+    assert stream.provenance == "from your chats in tiny-pairs.yml"
+
+    friend = User.objects.create_user("bo", password="x-long-pw-1")
+    persona.shared_with.add(friend)
+    link = ShareLink.objects.create(persona=persona)
+    others = [
+        Conversation.objects.create(persona=persona, user=friend),
+        Conversation.objects.create(persona=persona, share_link=link, visitor_key="session:v"),
+        # The owner through their own share link sees what its visitors see.
+        Conversation.objects.create(
+            persona=persona, user=persona.owner, share_link=link, visitor_key="user:1"
+        ),
+    ]
+    for conversation in others:
+        stream = chat.reply_stream(conversation, "what is your new phone number")
+        assert "".join(stream) == MOM_ASKS["what is your new phone number"]
+        assert stream.quoted is not None and stream.provenance == ""
+
+
+def test_generate_and_blend_modes_never_quote(make_persona, install_model, quoting_artifact):
+    persona = make_persona(reply_mode="generate")
+    install_model(persona, quoting_artifact)
+    conversation = Conversation.objects.create(persona=persona, user=persona.owner)
+    for mode in ("generate", "blend"):
+        Persona.objects.filter(pk=persona.pk).update(reply_mode=mode)
+        conversation.persona.refresh_from_db()
+        stream = chat.reply_stream(conversation, "what is your new phone number")
+        assert list(stream) and stream.quoted is None and stream.provenance == ""
+
+
+def test_a_reply_given_to_another_message_is_sampled_again(
+    make_persona, install_model, quoting_artifact
+):
+    persona = make_persona(reply_mode="quote")
+    install_model(persona, quoting_artifact)
+    quote = "hey there, good to see you"
+    conversation = Conversation.objects.create(persona=persona, user=persona.owner)
+    # Given before to another message (case and spacing do not make it another reply).
+    for role, text in [("user", "hello"), ("persona", "Hey there,  good to SEE you ")]:
+        ChatMessage.objects.create(conversation=conversation, role=role, text=text)
+    stream = chat.reply_stream(conversation, "hi")
+    reply = "".join(stream)
+    assert chat.normalized(reply) != quote and reply.strip()
+    assert stream.quoted is None and stream.provenance == ""  # no longer a quote
+    # The same answer to the same message again is no repeat: the quote stands.
+    again = Conversation.objects.create(persona=persona, user=persona.owner)
+    for role, text in [("user", "hi"), ("persona", quote)]:
+        ChatMessage.objects.create(conversation=again, role=role, text=text)
+    stream = chat.reply_stream(again, "Hi")
+    assert "".join(stream) == quote and stream.provenance
+
+
+def attempts_of(*replies: list[str], consumed: list | None = None):
+    """Attempts as chat streams them: one iterator of increments per try. `consumed` records
+    each increment as the guard takes it."""
+    def attempt(increments):
+        for increment in increments:
+            if consumed is not None:
+                consumed.append(increment)
+            yield increment
+
+    return (attempt(increments) for increments in replies)
+
+
+def test_the_guard_streams_at_once_unless_the_text_could_be_a_repeat():
+    consumed = []
+    given = {"hey there"}
+    stream = chat.without_repeats(attempts_of(["so ", "yes", " indeed"], consumed=consumed), given)
+    assert next(stream) == "so " and consumed == ["so "]  # nothing like "hey there": streamed
+    assert list(stream) == ["yes", " indeed"]
+
+    consumed = []
+    stream = chat.without_repeats(attempts_of(["Hey ", "there ", "friend"], consumed=consumed),
+                                  given)
+    # "Hey there" could still end as the earlier reply: held until "friend" rules it out.
+    assert next(stream) == "Hey " and consumed == ["Hey ", "there ", "friend"]
+    assert list(stream) == ["there ", "friend"]
+
+
+def test_the_guard_tries_again_and_gives_the_last_try_when_all_repeat():
+    given = {"hey there", "bye"}
+    tries = attempts_of(["HEY ", " there"], ["bye"], ["ok then"], ["never reached"])
+    assert "".join(chat.without_repeats(tries, given)) == "ok then"
+    assert "".join(chat.without_repeats(attempts_of(["bye"], ["Bye "]), given)) == "Bye "
+
+
+def test_replies_to_other_messages_are_the_ones_guarded(make_persona):
+    conversation = Conversation.objects.create(persona=make_persona())
+    script = [("user", "hi"), ("persona", "Hello!"), ("user", "how are you"),
+              ("persona", "fine"), ("persona", "and  you?"), ("user", "HI"), ("persona", "yo")]
+    for role, text in script:
+        ChatMessage.objects.create(conversation=conversation, role=role, text=text)
+    # "hi" was answered "Hello!" and "yo": giving those to "hi" again is no repeat.
+    assert chat.replies_to_other_messages(conversation, "hi ") == {"fine", "and you?"}
+    assert chat.replies_to_other_messages(conversation, "bye") == {
+        "hello!", "fine", "and you?", "yo"
+    }

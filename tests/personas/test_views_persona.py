@@ -44,6 +44,7 @@ def persona_urls(persona, data_file_id=1, run_id=1):
         ("get", reverse("persona_delete", args=[s])),
         ("post", reverse("persona_delete", args=[s])),
         ("post", reverse("persona_identity", args=[s])),
+        ("post", reverse("persona_reply_mode", args=[s])),
         ("post", reverse("persona_upload", args=[s])),
         ("post", reverse("persona_file_remove", args=[s, data_file_id])),
         ("post", reverse("persona_file_retry", args=[s, data_file_id])),
@@ -79,13 +80,15 @@ def test_strangers_get_404_everywhere_and_change_nothing(client, owner_client):
     other_client = type(client)()
     other_client.force_login(stranger)
     for method, url in persona_urls(persona, data_file.pk, run.pk):
-        response = getattr(other_client, method)(url, {"confirm": "Sam", "preset": "quick"})
+        data = {"confirm": "Sam", "preset": "quick", "reply_mode": "quote"}
+        response = getattr(other_client, method)(url, data)
         assert response.status_code == 404, (method, url)
         assert b"whatsapp-sample" not in response.content
     assert Persona.objects.filter(pk=persona.pk).exists()
     assert DataFile.objects.filter(pk=data_file.pk).exists()
     assert not ShareLink.objects.exists()
     assert TrainingRun.objects.get(pk=run.pk).status == "queued"
+    assert Persona.objects.get(pk=persona.pk).reply_mode == "blend"
 
 
 def test_anonymous_is_sent_to_login(client, make_persona):
@@ -202,6 +205,27 @@ def test_identity_must_be_one_of_the_authors(owner_client):
         assert response.status_code == 400
     persona.refresh_from_db()
     assert persona.identities == ["Sam"]
+
+
+def test_reply_mode_is_the_owners_choice(owner_client):
+    client, persona = owner_client
+    assert persona.reply_mode == "blend"
+    page = client.get(reverse("persona_detail", args=["sam"])).content.decode()
+    assert re.search(r'<input[^>]*value="blend"[^>]*checked', page)
+    url = reverse("persona_reply_mode", args=["sam"])
+    response = client.post(url, {"reply_mode": "quote"})
+    assert response.status_code == 302 and response["Location"].endswith("#replies")
+    persona.refresh_from_db()
+    assert persona.reply_mode == "quote"
+    for data in ({"reply_mode": "parrot"}, {}):
+        assert client.post(url, data).status_code == 400
+    assert client.get(url).status_code == 405
+    # A form posted from another site (no CSRF token) changes nothing.
+    forged = type(client)(enforce_csrf_checks=True)
+    forged.force_login(persona.owner)
+    assert forged.post(url, {"reply_mode": "generate"}).status_code == 403
+    persona.refresh_from_db()
+    assert persona.reply_mode == "quote"
 
 
 def test_corpus_downloads(owner_client):
