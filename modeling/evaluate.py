@@ -19,7 +19,7 @@ from ingestion.records import Pair
 from modeling.artifact import Chatbot, load, read_pairs
 from modeling.data import Example, make_batches, make_examples
 from modeling.decode import EMPTY_CONTEXT
-from modeling.options import DEFAULT_MODE, DEFAULT_STRATEGY
+from modeling.options import DEFAULT_MODE, DEFAULT_STRATEGY, DEFAULTS
 from modeling.perplexity import PerplexityMeter
 from modeling.retrieval import ReplyIndex
 from modeling.verdict import verdict
@@ -29,11 +29,10 @@ WORD = re.compile(r"\w+|[\U0001F000-\U0001FAFF\u2600-\u27BF]", re.UNICODE)
 SAMPLES = 5
 # Hits@1 of 20, as in ConvAI2: the real reply against 19 others from the held-out split.
 CANDIDATES = 20
-# Ranking complete replies subtracts all of the reply's own log-probability (pointwise mutual
-# information): on the base model's held-out chats Hits@1 is 0.06 by likelihood alone, 0.08
-# at weight 0.5 and 0.175 at 1. Generation reranks with a smaller weight (decode.DEFAULTS),
-# where the full weight favours odd candidates.
-ANTI_LM_WEIGHT = 1.0
+# Ranking replies subtracts their own log-probability as reranking does (pointwise mutual
+# information at the default weight): on the base model's held-out chats Hits@1 is 0.06 by
+# likelihood alone, 0.08 at weight 0.5 and 0.175 at 1.
+ANTI_LM_WEIGHT = DEFAULTS["anti_lm"]
 
 
 def evaluate_artifact(path: Path, max_pairs: int = 200, strategy: str = DEFAULT_STRATEGY,

@@ -205,6 +205,6 @@ def test_rerank_picks_the_candidate_with_the_best_mutual_information_score(bot):
     unique = [c for i, c in enumerate(candidates) if c not in candidates[:i]]
     cond = found.scorer.log_likelihoods(source, 0, unique, length)
     prior = found.scorer.log_likelihoods(empty, 0, unique, length)
-    penalty = ((5.0 + np.array([len(c) for c in unique])) / 6.0) ** options["length_penalty"]
+    penalty = ((5.0 + np.array([len(c) for c in unique])) / 6.0) ** decode.RERANK_LENGTH_ALPHA
     best = unique[int(np.argmax((cond - options["anti_lm"] * prior) / penalty))]
     assert chosen == best
