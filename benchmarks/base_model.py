@@ -22,6 +22,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.cli import parse_set  # noqa: E402
 from modeling.artifact import read_json  # noqa: E402
 from modeling.base import BASE_PRESET, base_config, train_base_model  # noqa: E402
 from modeling.evaluate import evaluate_artifact  # noqa: E402
@@ -38,7 +39,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="base-model-") as tmp:
         path = args.artifact
         if path is None:
-            overrides = dict(_parse(v) for v in args.set)
+            overrides = parse_set(args.set)
             started = time.monotonic()
             path = train_base_model(Path(tmp), base_config(**overrides)).artifact_dir
             wall = time.monotonic() - started
@@ -57,13 +58,6 @@ def main() -> None:
         **report,
     }, ensure_ascii=False))
 
-
-def _parse(item: str) -> tuple[str, object]:
-    key, _, value = item.partition("=")
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.chats import long_answers_csv, short_turns_whatsapp  # noqa: E402
+from benchmarks.cli import parse_set  # noqa: E402
 from ingestion import build_pairs  # noqa: E402
 from modeling.base import base_model_at, general_pairs  # noqa: E402
 from modeling.config import make_config  # noqa: E402
@@ -101,20 +102,13 @@ def main() -> None:
     if not args.no_base and base is None:
         sys.exit(f"no base model at {args.base}: train one (manage.py train_base_model) "
                  "or pass --no-base")
-    overrides = {"max_minutes": args.max_minutes, **dict(_parse(v) for v in args.set)}
+    overrides = {"max_minutes": args.max_minutes, **parse_set(args.set)}
     for name in args.cases:
         for report in run_case(name, base, args.preset, overrides,
                                strategies=tuple(args.strategies), keep=args.keep,
                                modes=tuple(args.modes)):
             print(json.dumps(report, ensure_ascii=False), flush=True)
 
-
-def _parse(item: str) -> tuple[str, object]:
-    key, _, value = item.partition("=")
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value
 
 
 if __name__ == "__main__":

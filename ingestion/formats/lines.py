@@ -1,4 +1,4 @@
-"""Text files as batches of lines, for the line-based formats (Signal, LINE).
+"""Text files as batches of lines, for the line-based formats (WhatsApp, Signal, LINE).
 
 `str.split` over a decoded 64 KiB block beats iterating a file line by line, and decoding byte
 blocks ourselves beats a text file's read(n). The decoders are the ones a text file uses

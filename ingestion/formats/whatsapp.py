@@ -7,8 +7,6 @@ string is parsed only once.
 
 from __future__ import annotations
 
-import codecs
-import io
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
@@ -18,6 +16,7 @@ from pathlib import PurePath
 from ..records import Conversation, MessageKind, MessageRow, ParseReport
 from ..sources import Document
 from . import whatsapp_system
+from .lines import iter_line_batches
 from .whatsapp_system import Speakers, is_notice
 
 FORMAT = "whatsapp"
@@ -51,7 +50,6 @@ ORDER_NAMES = {
 FIRST_DAY = datetime(2009, 1, 1)  # WhatsApp's launch year: earlier dates are misreadings
 CLOCK_SLACK = timedelta(days=1)  # clock and time-zone corrections step dates back this far
 CHUNK_CHARS = 1 << 19
-CHUNK_BYTES = 1 << 16  # small enough for the decoded text to stay in the CPU cache
 HEAD_CACHE_LIMIT = 4096  # exports are chronological: recent headers are the ones that repeat
 HEAD_START = frozenset("0123456789[\u200e\u200f")
 AM_WORDS = frozenset("am a.m. a.m vorm. vorm ص fm 上午 午前 sa π.μ. 오전 म.पू.".split())
@@ -141,26 +139,6 @@ def parse(documents: Sequence[Document], report: ParseReport) -> Iterator[Messag
     if len(documents) == 1:
         return parse_document(documents[0], report)  # one generator level less per message
     return chain.from_iterable(parse_document(doc, report) for doc in documents)
-
-
-def _iter_lines(doc: Document) -> Iterator[list[str]]:
-    """Lines in batches: str.split in C beats iterating a file line by line, and decoding byte
-    blocks ourselves beats a text file's read(n), which decodes 8 KiB at a time and joins. The
-    decoders are the ones a text file uses (universal newlines, errors replaced): same text."""
-    decoder = io.IncrementalNewlineDecoder(
-        codecs.getincrementaldecoder(doc.encoding)(errors="replace"), translate=True
-    )
-    with open(doc.path, "rb") as handle:
-        tail = ""
-        while True:
-            block = handle.read(CHUNK_BYTES)
-            lines = (tail + decoder.decode(block, final=not block)).split("\n")
-            tail = lines.pop()
-            yield lines
-            if not block:
-                break
-        if tail:
-            yield [tail]
 
 
 def _scan_dates(doc: Document) -> Iterator[str]:
@@ -278,7 +256,7 @@ def _parse_lines(doc, marker, order, conversation, speakers, report) -> Iterator
     pending: MessageRow | None = None
     extra: list[str] = []
     lines_before = 0
-    for lines in _iter_lines(doc):
+    for lines in iter_line_batches(doc):
         first = lines_before + 1
         lines_before += len(lines)
         for number, line in enumerate(lines, first):

@@ -5,10 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from ingestion import build_pairs, inspect, iter_messages
-from ingestion.formats import whatsapp
 from ingestion.reader import read_messages
 from ingestion.records import ParseReport
-from ingestion.sources import document
 from tests.ingestion.conftest import FIXTURES
 
 WA = FIXTURES / "whatsapp"
@@ -175,19 +173,6 @@ def test_stored_copies_keep_the_uploaded_name_or_fall_back_to_the_content(tmp_pa
         '1/1/21, 10:00 - Maya created group "Book club"\n1/1/21, 10:01 - Maya: first!\n'
     )
     assert inspect(android)["conversation_list"][0]["title"] == "Book club"
-
-
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
-def test_lines_read_in_blocks_match_a_text_mode_read(tmp_path, monkeypatch, encoding):
-    # Tiny blocks split "\r\n" pairs and multi-byte characters across block boundaries.
-    monkeypatch.setattr(whatsapp, "CHUNK_BYTES", 5)
-    text = "1/2/20, 9:00 AM - Ana: olá 😄\r\nsecond\rthird\r\n\r\n1/2/20, 9:01 AM - Bo: ok\r"
-    path = tmp_path / "chat.txt"
-    path.write_bytes(text.encode(encoding) + b"\xff" * (encoding == "utf-8"))
-    doc = document(path)
-    lines = [line for batch in whatsapp._iter_lines(doc) for line in batch]
-    expected = doc.read_text().split("\n")
-    assert lines == (expected[:-1] if expected[-1] == "" else expected)
 
 
 # Every header layout: day-first, month-first and the two year-first orders, each with the three
