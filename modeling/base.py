@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import chatterbot_corpus
@@ -56,4 +57,6 @@ def train_base_model(
     extra_paths: Sequence[Path | str] = (),
     progress: Callable[[Progress], None] | None = None,
 ) -> TrainResult:
+    # No persona, so nothing to retrieve: over 130k pairs, retrieval would also cost hours.
+    config = replace(config, model=replace(config.model, retrieve=False))
     return train(general_pairs(extra_paths), Path(out_dir), config, progress=progress)

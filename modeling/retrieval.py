@@ -14,8 +14,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ingestion.records import Pair
 
-# Rows per similarity product while indexing a training set against itself (bounded memory).
-CHUNK = 2048
+# Similarity entries per product (rows x pairs) while a training set is matched against itself:
+# common words make the products nearly dense, so memory stays bounded by this.
+MAX_ENTRIES = 4_000_000
 
 
 def query(context: Sequence[tuple[str, str]]) -> str:
@@ -42,8 +43,9 @@ class ReplyIndex:
         if self.by_term is None or not self.pairs:
             return [None] * len(contexts)
         found: list[tuple[int, float] | None] = []
-        for start in range(0, len(contexts), CHUNK):
-            part = contexts[start:start + CHUNK]
+        chunk = max(1, MAX_ENTRIES // len(self.pairs))
+        for start in range(0, len(contexts), chunk):
+            part = contexts[start:start + chunk]
             # Sparse scores: only pairs sharing a term with the query are ever touched.
             scores = (self.vectorizer.transform([query(c) for c in part]) @ self.by_term).tocsr()
             for row in range(len(part)):
