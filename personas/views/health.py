@@ -11,6 +11,7 @@ import uuid
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import connection
@@ -49,7 +50,8 @@ def check_queue() -> dict:
         import django_rq
         from rq import Worker
 
-        redis = django_rq.get_connection("default")
+        # Every queue shares the one Redis: the first one's connection reaches it.
+        redis = django_rq.get_connection(settings.TASK_QUEUES[0])
         redis.ping()
         return {"backend": name, "workers": Worker.count(connection=redis)}
     if name == "DatabaseBackend":

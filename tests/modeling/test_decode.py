@@ -174,7 +174,7 @@ def test_generate_holds_back_and_drops_partial_characters(byte_tokenizer):
     bias[order] = 100.0 - np.arange(len(order))  # no_repeat_ngram=1 walks down this ranking
     model.output_b.assign(bias)
     decoder = Decoder(model, tok, config)
-    pieces = list(decoder.generate(["hi"], [], ["<anyone>"], None, no_repeat_ngram=1))
+    pieces = list(decoder.generate(["hi"], [], ["<anyone>"], None, "greedy", no_repeat_ngram=1))
     assert "".join(pieces) == tok.surfaces[word].strip() + "😀"
     assert all(p and "\ufffd" not in p for p in pieces)
 

@@ -52,13 +52,14 @@ def test_run_scaled_starts_web_and_workers_and_ctrl_c_stops_all(tmp_path):
             assert health["status"] == "ok"
             assert health["checks"]["database"]["vendor"] == "postgresql"
             assert health["checks"]["channel_layer"]["backend"] == "RedisChannelLayer"
-        # Both workers registered with RQ (other tests' workers may be counted too).
+        # WORKERS training workers and the upload reader registered with RQ (other tests'
+        # workers may be counted too).
         def our_workers() -> int:
             family = descendants(script.pid)
             return sum(worker.pid in family for worker in Worker.all(connection=redis))
 
         redis = Redis.from_url(REDIS_URL)
-        wait_for(lambda: our_workers() == 2, 120, "both RQ workers to register")
+        wait_for(lambda: our_workers() == 3, 120, "the three RQ workers to register")
         family = descendants(script.pid)
 
         os.killpg(script.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
