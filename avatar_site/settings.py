@@ -134,10 +134,12 @@ if REDIS_URL:
         }
     }
     INSTALLED_APPS += ["django_rq"]
+    # "default" too, though no task goes there: django-rq's lookups without a queue name (a
+    # job's result, by id) connect through it.
     RQ_QUEUES = {
-        name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600} for name in TASK_QUEUES
+        name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600} for name in [*TASK_QUEUES, "default"]
     }
-    # Workers (`manage.py rqworker default`) must run jobs with django-tasks' Job class,
+    # Workers (`manage.py worker`) must run jobs with django-tasks' Job class,
     # which calls the task function; rq's own Job cannot.
     RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
