@@ -119,10 +119,8 @@ class Chatbot:
         """The training pair whose real reply quote mode gives for this context, if any: its
         message must be close enough to this one. The reply is the cleaned text, so masked
         phone numbers, emails and links stay masked."""
-        if self.index is None:
-            return None
-        hit = self.index.best([as_turns(context)])[0]
-        return self.index.pairs[hit[0]] if hit and hit[1] >= QUOTE_MIN_SIMILARITY else None
+        pair, similarity = self._match(as_turns(context))
+        return pair if similarity >= QUOTE_MIN_SIMILARITY else None
 
     def generate(
         self,
@@ -133,17 +131,34 @@ class Chatbot:
         **opts: Any,
     ) -> Iterator[str]:
         """Yields text increments of the reply; they concatenate to the full reply."""
+        return self.answer(context, addressee, strategy, mode, **opts)[0]
+
+    def answer(
+        self,
+        context: Sequence[tuple[str, str] | str],
+        addressee: str | None = None,
+        strategy: str = DEFAULT_STRATEGY,
+        mode: str = DEFAULT_MODE,
+        **opts: Any,
+    ) -> tuple[Iterator[str], Pair | None]:
+        """The reply's text increments, and the training pair it quotes when it is a quote.
+        One lookup in the index serves both quoting and blending."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
         turns = as_turns(context)
-        quoted = self.quote(turns) if mode == "quote" else None
-        if quoted is not None:
-            return iter([quoted.response])
-        retrieved = None if mode == "generate" else self.retrieved([turns])[0]
-        return self._decoder.generate(
+        pair, similarity = (None, 0.0) if mode == "generate" else self._match(turns)
+        if mode == "quote" and pair is not None and similarity >= QUOTE_MIN_SIMILARITY:
+            return iter([pair.response]), pair
+        increments = self._decoder.generate(
             turns, self.persona_names, self._table, addressee, strategy,
-            retrieved=retrieved, **opts,
+            retrieved=None if pair is None else pair.response, **opts,
         )
+        return increments, None
+
+    def _match(self, turns: Sequence[tuple[str, str]]) -> tuple[Pair | None, float]:
+        """The training pair whose message is most like this one, and how alike (cosine)."""
+        hit = None if self.index is None else self.index.best([turns])[0]
+        return (None, 0.0) if hit is None else (self.index.pairs[hit[0]], hit[1])
 
     def reply(self, context, addressee: str | None = None, strategy: str = DEFAULT_STRATEGY,
               mode: str = DEFAULT_MODE, **opts: Any) -> str:

@@ -306,9 +306,9 @@ class ReplyStream:
     def _attempts(self, chatbot, context, mode: str, strategy: str, options: dict):
         """The reply in the persona's mode, then REPEAT_RETRIES sampled ones."""
         addressee = self.conversation.addressee or None
-        # Quote mode gives exactly this pair's reply (modeling.artifact.Chatbot.quote).
-        self.quoted = chatbot.quote(context) if mode == "quote" else None
-        yield chatbot.generate(context, addressee, strategy, mode, **options)
+        # In quote mode the reply may be exactly a training pair's (modeling.artifact.Chatbot).
+        increments, self.quoted = chatbot.answer(context, addressee, strategy, mode, **options)
+        yield increments
         # Quoting again would give the same reply: the retries read it as blend does.
         mode = "blend" if mode == "quote" else mode
         for seed in range(1, REPEAT_RETRIES + 1):

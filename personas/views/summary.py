@@ -38,22 +38,6 @@ class Headline:
     def good(self) -> bool:
         return self.level == "good"
 
-    @property
-    def hits_at_1_percent(self) -> int | None:
-        return None if self.hits_at_1 is None else round(100 * self.hits_at_1)
-
-    @property
-    def baseline_hits_at_1_percent(self) -> int | None:
-        return None if self.baseline_hits_at_1 is None else round(100 * self.baseline_hits_at_1)
-
-    @property
-    def sounds_like_you_percent(self) -> int | None:
-        return None if self.sounds_like_you is None else round(100 * self.sounds_like_you)
-
-    @property
-    def sounds_like_you_real_percent(self) -> int | None:
-        return None if self.sounds_like_you_real is None else round(100 * self.sounds_like_you_real)
-
 
 def persona_state(persona: Persona) -> PersonaState:
     """The one state shown on the dashboard and the persona page (uses prefetched files/runs)."""
